@@ -1,0 +1,160 @@
+// `westream run -- COMMAND`: run an engine with a private channel and stream its frames.
+import { map, type Observable } from 'rxjs';
+
+import type { Frame } from '../core/frame.js';
+import { fromChannel } from '../sources/channel.js';
+import { EngineProcess, describeExit, exitStatus, type EngineExit } from './engine-process.js';
+import type { Logger } from './logger.js';
+import { printFrame } from './print-pipeline.js';
+
+export interface RunOptions {
+  pipeline: string;
+  address?: string;
+  abstract?: boolean;
+  nslots?: number;
+  expectAtoms?: number;
+  killGrace: number; // seconds
+}
+
+/** Exit status when the stream failed while the command itself succeeded. */
+export const EXIT_STREAM_FAILED = 3;
+
+type Outcome = { ok: true; frames: number } | { ok: false; error: Error };
+
+export async function run(command: string[], options: RunOptions, log: Logger): Promise<number> {
+  if (command.length === 0) {
+    log.error('no command given: use `westream run [options] -- COMMAND [ARGS...]`');
+    return 2;
+  }
+  const pipeline = pipelineFor(options.pipeline);
+  let natoms = 0;
+  const frames$ = fromChannel({
+    address: options.address,
+    abstract: options.abstract,
+    nslots: options.nslots,
+    expectAtoms: options.expectAtoms,
+    onConnect: (info) => {
+      natoms = info.natoms;
+      log.debug({ ...info }, 'producer connected');
+      if (info.copyReason) log.debug(`copying every frame: ${info.copyReason}`);
+    },
+    onWarning: (message) => log.warn(message),
+  });
+  log.debug({ address: frames$.address }, 'channel listening');
+
+  const started = process.hrtime.bigint();
+  let engine: EngineProcess;
+  try {
+    engine = new EngineProcess(command[0], command.slice(1), { ...process.env, WESTREAM_ADDRESS: frames$.address });
+  } catch (e) {
+    frames$.close();
+    log.error(`cannot start ${command[0]}: ${(e as Error).message}`);
+    return 127;
+  }
+
+  // Signals from WESTPA or the batch system go to the whole engine group;
+  // we exit once it is gone.
+  let received: NodeJS.Signals | undefined;
+  const forward = (signal: NodeJS.Signals) => {
+    received = signal;
+    log.warn(`received ${signal}, stopping ${command[0]}`);
+    engine.stop(options.killGrace * 1000);
+  };
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  process.on('SIGHUP', forward);
+
+  let frames = 0;
+  let lastFrameAt = started;
+  const stream = new Promise<Outcome>((resolve) => {
+    const subscription = pipeline(frames$).subscribe({
+      next: (line) => {
+        frames++;
+        lastFrameAt = process.hrtime.bigint();
+        if (line !== undefined) process.stdout.write(line + '\n');
+      },
+      error: (error: Error) => resolve({ ok: false, error }),
+      complete: () => resolve({ ok: true, frames }),
+    });
+    // A command that exits without ever connecting would leave us waiting.
+    engine.exited.then(
+      (exit) => {
+        setImmediate(() => {
+          if (natoms === 0 && !subscription.closed) {
+            subscription.unsubscribe();
+            resolve({
+              ok: false,
+              error: new Error(
+                `${command[0]} exited (${describeExit(exit)}) without connecting to the channel; ` +
+                  'it must open WESTREAM_ADDRESS with a westream producer (C library, Python package or OpenMM reporter)',
+              ),
+            });
+          }
+        });
+      },
+      () => {},
+    );
+  });
+
+  let exit: EngineExit;
+  let stoppedByUs = false;
+  try {
+    const outcome = await Promise.race([stream, engine.exited.then(() => undefined)]);
+    if (outcome && !outcome.ok) {
+      log.error(outcome.error.message);
+      // A producer that crashed is usually the engine dying: give it a moment
+      // so its own exit status is what we report; otherwise stop it.
+      const exitedSoon = await Promise.race([
+        engine.exited.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 250).unref()),
+      ]);
+      if (!exitedSoon && engine.running) {
+        log.warn(`stopping ${command[0]} (pid ${engine.pid}) because the stream failed`);
+        stoppedByUs = true;
+        engine.stop(options.killGrace * 1000);
+      }
+    }
+    exit = await engine.exited;
+  } catch (e) {
+    frames$.close();
+    cleanup();
+    log.error(`cannot start ${command[0]}: ${(e as Error).message}`);
+    return 127;
+  }
+  const outcome = await stream;
+  cleanup();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const tail = Number(process.hrtime.bigint() - lastFrameAt) / 1e6;
+
+  if (received) {
+    log.error(`stopped by ${received} after ${frames} frames`);
+    return exitStatus({ code: null, signal: received });
+  }
+  if (exit.code !== 0 && !stoppedByUs) {
+    log.error(`${command[0]} failed with ${describeExit(exit)} after ${frames} frames`);
+    return exitStatus(exit) || 1;
+  }
+  if (!outcome.ok) return EXIT_STREAM_FAILED;
+  log.info(
+    { frames, natoms, seconds: +seconds.toFixed(3), framesPerSecond: +(frames / seconds).toFixed(1), msAfterLastFrame: +tail.toFixed(2) },
+    `streamed ${frames} frames of ${natoms} atoms in ${seconds.toFixed(3)} s`,
+  );
+  return 0;
+
+  function cleanup() {
+    process.off('SIGINT', forward);
+    process.off('SIGTERM', forward);
+    process.off('SIGHUP', forward);
+  }
+}
+
+function pipelineFor(name: string): (frames: Observable<Frame>) => Observable<string | undefined> {
+  switch (name) {
+    case 'print':
+      return (frames) => frames.pipe(printFrame());
+    case 'count':
+      return (frames) => frames.pipe(map(() => undefined));
+    default:
+      throw new Error(`unknown pipeline "${name}": built-in pipelines are "print" and "count"`);
+  }
+}
