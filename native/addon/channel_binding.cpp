@@ -67,7 +67,8 @@ ChannelBinding::ChannelBinding(const Napi::CallbackInfo& info) : Napi::ObjectWra
 
 ChannelBinding::~ChannelBinding() {
   // Only reached once JS dropped us, i.e. after Close() or never started.
-  if (consumer_) Shutdown();
+  Stop();
+  Free();
 }
 
 Napi::Value ChannelBinding::Address(const Napi::CallbackInfo& info) {
@@ -119,24 +120,30 @@ Napi::Value ChannelBinding::Start(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ChannelBinding::Close(const Napi::CallbackInfo& info) {
-  if (dispatching_) {
-    closing_ = true;  // finish after the current callback returns
-  } else if (consumer_) {
-    Shutdown();
-  }
+  Stop();
+  if (dispatching_) closing_ = true;  // free the rest once the current callback returns
+  else Free();
   return info.Env().Undefined();
 }
 
-void ChannelBinding::Shutdown() {
+// Stops polling and releases sockets, eventfds and the socket file now, so
+// that whoever closes (or completes) sees everything gone synchronously.
+void ChannelBinding::Stop() {
   if (poll_) {
     uv_poll_stop(poll_);
     uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
     poll_ = nullptr;
     Unref();
   }
+  if (consumer_) {
+    address_cache();
+    consumer_->Close();
+  }
+}
+
+// Releases the ring (the consumer object must not be in use).
+void ChannelBinding::Free() {
   if (!consumer_) return;
-  address_cache();
-  consumer_->Close();
   void* ring = nullptr;
   size_t bytes = 0;
   consumer_->DetachRing(&ring, &bytes);
@@ -153,7 +160,10 @@ void ChannelBinding::OnReadable() {
   dispatching_ = true;
   Dispatch(env);
   dispatching_ = false;
-  if (closing_ && consumer_) Shutdown();
+  if (closing_) {
+    Stop();
+    Free();
+  }
 }
 
 bool ChannelBinding::Call(Napi::FunctionReference& fn, const std::initializer_list<napi_value>& args) {
@@ -194,7 +204,7 @@ void ChannelBinding::Connected(Napi::Env env) {
                                                      reinterpret_cast<void*>(ring_bytes), &buffer);
     if (s == napi_ok) {
       // From now on the buffer's finalizer owns the mapping; holding a
-      // reference until Shutdown() keeps it mapped while we still use it.
+      // reference until Free() keeps it mapped while we still use it.
       ring_exported_ = true;
       ring_ref_ = Napi::Persistent(Napi::ArrayBuffer(env, buffer));
     } else {
@@ -240,7 +250,7 @@ void ChannelBinding::Dispatch(Napi::Env env) {
       Call(on_frame_, {Napi::Number::New(env, f.slot), Napi::Number::New(env, static_cast<double>(f.index)),
                        Napi::Number::New(env, static_cast<double>(f.step)), Napi::Number::New(env, f.time),
                        Napi::Number::New(env, f.flags), copy});
-      if (!consumer_) return;
+      if (closing_) return;
       consumer_->Release();
     }
     if (closing_ || !consumer_) return;

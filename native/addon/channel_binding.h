@@ -27,7 +27,8 @@ class ChannelBinding : public Napi::ObjectWrap<ChannelBinding> {
   void Dispatch(Napi::Env env);
   void Connected(Napi::Env env);
   bool Call(Napi::FunctionReference& fn, const std::initializer_list<napi_value>& args);
-  void Shutdown();
+  void Stop();
+  void Free();
   const std::string& address_cache();
 
   std::unique_ptr<Consumer> consumer_;

@@ -1,0 +1,110 @@
+// Shared helpers for the channel tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { lastValueFrom, toArray, map, type Observable } from 'rxjs';
+
+import type { Frame } from '../../src/index.js';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const synthetic = path.join(root, 'build', 'Release', 'westream-synthetic');
+export const westreamBin = path.join(root, 'bin', 'westream.js');
+export const venvPython = path.join(root, '.venv', 'bin', 'python');
+
+/** FNV-1a over 32-bit words, as westream-synthetic --checksums computes it. */
+export function fnv1a(h: number, a: Float32Array): number {
+  const w = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w[i], 16777619) >>> 0;
+  return h;
+}
+
+export function frameChecksum(f: Frame): number {
+  let h = 2166136261;
+  h = fnv1a(h, f.positions);
+  if (f.velocities) h = fnv1a(h, f.velocities);
+  if (f.forces) h = fnv1a(h, f.forces);
+  if (f.box) h = fnv1a(h, f.box);
+  return h;
+}
+
+export interface Received {
+  index: number;
+  step?: number;
+  time?: number;
+  checksum: number;
+}
+
+/** Collects a summary of every frame (computed while the frame is valid). */
+export function collect(frames: Observable<Frame>): Promise<Received[]> {
+  return lastValueFrom(
+    frames.pipe(
+      map((f) => ({ index: f.index, step: f.step, time: f.time, checksum: frameChecksum(f) })),
+      toArray(),
+    ),
+  );
+}
+
+export function readChecksums(file: string): number[] {
+  return fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => Number(l.split(' ')[1]));
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** performance.now() when the process exited. */
+  at: number;
+}
+
+/** Starts a process and returns it with a promise of its exit and output. */
+export function start(command: string, args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; exit: Promise<Exit> } {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exit = new Promise<Exit>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, at: performance.now() }));
+  });
+  return { child, exit };
+}
+
+export function tmpdir(prefix: string): string {
+  return fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', prefix));
+}
+
+/** Open fds of this process, with what they point to. */
+export function openFds(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      out.set(fd, fs.readlinkSync(`/proc/self/fd/${fd}`));
+    } catch {
+      // closed while listing (the readdir's own fd)
+    }
+  }
+  return out;
+}
+
+export function ringMappings(): string[] {
+  return fs
+    .readFileSync('/proc/self/maps', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('westream-ring'));
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
