@@ -264,7 +264,18 @@ int westream_connect(westream_producer **out, const char *address, const westrea
   hello.nslots = options->nslots;
   hello.pid = (int32_t)getpid();
   if (send_all(p->sock, &hello, sizeof hello) != 0) {
-    fail(NULL, WESTREAM_E_CONNECT, "sending hello to %s: %s", address, strerror(errno));
+    /* A consumer that refuses us (wrong uid) may answer and hang up before
+     * our hello goes out: its reason is still queued on our side. */
+    const int e = errno;
+    westream_msg_error refusal;
+    ssize_t n = recv_message(p->sock, &refusal, sizeof refusal, NULL, NULL);
+    if (n == (ssize_t)sizeof refusal && refusal.h.magic == WESTREAM_MSG_MAGIC && refusal.h.type == WESTREAM_MSG_ERROR) {
+      refusal.text[WESTREAM_ERROR_TEXT - 1] = '\0';
+      fail(NULL, WESTREAM_E_REFUSED, "consumer at %s refused the stream: %s", address, refusal.text);
+      westream_close(p);
+      return WESTREAM_E_REFUSED;
+    }
+    fail(NULL, WESTREAM_E_CONNECT, "sending hello to %s: %s", address, strerror(e));
     westream_close(p);
     return WESTREAM_E_CONNECT;
   }

@@ -11,7 +11,7 @@ export function printFrame(): OperatorFunction<Frame, string> {
     const p = f.positions;
     let line = `frame ${f.index} natoms ${f.natoms}`;
     if (f.step !== undefined) line += ` step ${f.step}`;
-    if (f.time !== undefined) line += ` time ${f.time}`;
+    if (f.time !== undefined) line += ` time ${+f.time.toFixed(6)}`;
     return `${line} x0 ${fmt(p[0])} ${fmt(p[1])} ${fmt(p[2])}`;
   });
 }

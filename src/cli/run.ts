@@ -98,10 +98,12 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
 
   let exit: EngineExit;
   let stoppedByUs = false;
+  let streamErrorLogged = false;
   try {
     const outcome = await Promise.race([stream, engine.exited.then(() => undefined)]);
     if (outcome && !outcome.ok) {
       log.error(outcome.error.message);
+      streamErrorLogged = true;
       // A producer that crashed is usually the engine dying: give it a moment
       // so its own exit status is what we report; otherwise stop it.
       const exitedSoon = await Promise.race([
@@ -126,6 +128,7 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const tail = Number(process.hrtime.bigint() - lastFrameAt) / 1e6;
 
+  if (!outcome.ok && !streamErrorLogged) log.error(outcome.error.message);
   if (received) {
     log.error(`stopped by ${received} after ${frames} frames`);
     return exitStatus({ code: null, signal: received });

@@ -100,10 +100,11 @@ export function ringMappings(): string[] {
     .filter((l) => l.includes('westream-ring'));
 }
 
+/** True while `pid` runs (a zombie waiting to be reaped counts as gone). */
 export function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
   }

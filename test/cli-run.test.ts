@@ -1,0 +1,99 @@
+// `westream run`: the engine wrapper, end to end with real processes.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+import { isAlive, start, synthetic, tmpdir, westreamBin } from './support/helpers.js';
+
+const westream = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  start(process.execPath, [westreamBin, ...args], { WESTREAM_LOG_LEVEL: 'info', ...env });
+
+describe('westream run', () => {
+  it('streams the command\'s frames through the print pipeline and exits 0', async () => {
+    const r = await westream(['run', '--', synthetic, '--atoms', '7', '--frames', '4']).exit;
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.length).toBe(4);
+    expect(lines[2]).toMatch(/^frame 2 natoms 7 step 20 time 0.04 x0 -?\d+\.\d{3} -?\d+\.\d{3} -?\d+\.\d{3}$/);
+    const summary = JSON.parse(r.stderr.trim().split('\n').pop()!);
+    expect(summary).toMatchObject({ frames: 4, natoms: 7, msg: 'streamed 4 frames of 7 atoms' + summary.msg.slice(28) });
+  });
+
+  it('exports WESTREAM_ADDRESS and runs the command in its own process group', async () => {
+    const r = await westream(['run', '--', 'sh', '-c', `echo "addr=$WESTREAM_ADDRESS pgid=$(ps -o pgid= $$) pid=$$" >&2; exec ${synthetic} --frames 1`]).exit;
+    expect(r.code).toBe(0);
+    const m = /addr=(\S+) pgid=\s*(\d+) pid=(\d+)/.exec(r.stderr)!;
+    expect(m[1]).toMatch(/^\/.*\/westream-[^/]+\/channel\.sock$/);
+    expect(m[2]).toBe(m[3]); // the command leads its own group
+    expect(fs.existsSync(path.dirname(m[1]))).toBe(false);
+  });
+
+  it('passes the command\'s failure on as its exit status', async () => {
+    const r = await westream(['run', '--', 'sh', '-c', `${synthetic} --frames 2 && exit 4`]).exit;
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/failed with exit code 4 after 2 frames/);
+  });
+
+  it('a producer that crashes: non-zero exit naming the last frame', async () => {
+    const r = await westream(['run', '--', synthetic, '--atoms', '10', '--frames', '9', '--crash-after', '5']).exit;
+    expect(r.code).toBe(137);
+    expect(r.stderr).toMatch(/exited after frame 4 \(5 frames\) without ending the stream/);
+  });
+
+  it('a command that never connects is an error, not a hang', async () => {
+    const r = await westream(['run', '--', 'true']).exit;
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/true exited \(exit code 0\) without connecting to the channel/);
+  });
+
+  it('a command that cannot start exits 127', async () => {
+    const r = await westream(['run', '--', '/nonexistent/engine']).exit;
+    expect(r.code).toBe(127);
+    expect(r.stderr).toMatch(/cannot start \/nonexistent\/engine/);
+  });
+
+  it('a failed stream stops the whole engine group: nothing is left running', async () => {
+    const dir = tmpdir('westream-run-');
+    const pids = path.join(dir, 'pids');
+    // The shell keeps running after its producer fails; a grandchild sleeps.
+    const script = `sleep 60 & echo $! > ${pids}; ${synthetic} --atoms 10 --frames 20 --corrupt seq; sleep 60`;
+    const t0 = performance.now();
+    const r = await westream(['run', '--kill-grace', '1', '--', 'sh', '-c', script]).exit;
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/ring corrupt: slot \d+ holds frame 999999/);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    const sleeper = Number(fs.readFileSync(pids, 'utf8'));
+    await new Promise((res) => setTimeout(res, 100));
+    expect(isAlive(sleeper)).toBe(false);
+  });
+
+  it('forwards SIGTERM to the engine group and exits 143', async () => {
+    const dir = tmpdir('westream-run-');
+    const pids = path.join(dir, 'pids');
+    const run = westream(['run', '--', 'sh', '-c', `echo $$ > ${pids}; ${synthetic} --atoms 10 --frames 1000000 --delay-us 1000`]);
+    // Wait until frames flow.
+    await new Promise<void>((resolve) => run.child.stdout!.on('data', (d) => String(d).includes('frame 3 ') && resolve()));
+    run.child.kill('SIGTERM');
+    const r = await run.exit;
+    expect(r.code).toBe(143);
+    expect(r.stderr).toMatch(/received SIGTERM/);
+    expect(isAlive(Number(fs.readFileSync(pids, 'utf8')))).toBe(false);
+  });
+
+  it('rejects a producer with the wrong atom count when asked to', async () => {
+    const r = await westream(['run', '--expect-atoms', '5', '--', synthetic, '--atoms', '6', '--frames', '2']).exit;
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/sends 6 atoms but 5 were expected/);
+  });
+
+  it('--help shows examples; a missing command is a usage error', async () => {
+    const help = await westream(['run', '--help']).exit;
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Examples:\n\s+\$ westream run/);
+    const top = await westream(['--help']).exit;
+    expect(top.stdout).toMatch(/Examples:/);
+    const bad = await westream(['run']).exit;
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/missing required argument/);
+  });
+});
