@@ -6,14 +6,16 @@
     {
       "target_name": "westream",
       "sources": [
-        "native/addon/addon.cpp",
-        "native/addon/channel_binding.cpp",
+        "<!@(node -p \"require('fs').readdirSync('native/addon').filter(f => f.endsWith('.cpp')).map(f => 'native/addon/' + f).join(' ')\")",
+        "<!@(node -p \"['formats', 'kernels'].flatMap(d => require('fs').existsSync('native/' + d) ? require('fs').readdirSync('native/' + d).filter(f => f.endsWith('.cpp')).map(f => 'native/' + d + '/' + f) : []).join(' ')\")",
         "native/channel/consumer.cpp"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "include",
-        "native/channel"
+        "native/channel",
+        "native/formats",
+        "native/kernels"
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
