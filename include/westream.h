@@ -42,7 +42,8 @@ typedef enum westream_status {
   WESTREAM_E_REFUSED = -4,       /* consumer refused us (uid, atom count, ...) */
   WESTREAM_E_PROTOCOL = -5,      /* consumer spoke something unexpected */
   WESTREAM_E_CONSUMER_GONE = -6, /* consumer closed or died */
-  WESTREAM_E_SYSTEM = -7         /* a system call failed */
+  WESTREAM_E_SYSTEM = -7,        /* a system call failed */
+  WESTREAM_E_INTERRUPTED = -8    /* a signal arrived while blocked: call again to keep waiting */
 } westream_status;
 
 typedef struct westream_options {
@@ -73,13 +74,17 @@ typedef struct westream_producer westream_producer;
 int westream_connect(westream_producer **out, const char *address, const westream_options *options);
 
 /* Waits for a free slot; fails with WESTREAM_E_CONSUMER_GONE as soon as the
- * consumer closes or dies. */
+ * consumer closes or dies (noticed within 50 ms of the next call, or at once
+ * while blocked), and with WESTREAM_E_INTERRUPTED when a signal handler ran
+ * while it was blocked (call again to keep waiting). The arrays of the
+ * acquired slot hold whatever an earlier frame left there: write all of them. */
 int westream_acquire(westream_producer *p, westream_frame *frame);
 
-/* Makes the acquired frame visible to the consumer. */
+/* Makes the acquired frame visible to the consumer. An error after the
+ * frame went out says so in its message; westream_frames() counts it. */
 int westream_publish(westream_producer *p, westream_frame *frame);
 
-/* Convenience: acquire, copy the arrays (NULL = leave zeros), publish. */
+/* Convenience: acquire, copy the arrays (NULL = zeros), publish. */
 int westream_send(westream_producer *p, const float *positions, const float *velocities, const float *forces,
                   const float *box6, const int64_t *step, const double *time);
 

@@ -17,7 +17,8 @@
  * producer writes a slot, then release-stores `published`; the consumer
  * reads slots up to `published`, then release-stores `released`. Each side
  * signals the other's eventfd only when that side has announced it is about
- * to sleep (the futex "waiters" pattern), so a busy stream makes no syscalls.
+ * to sleep (the futex "waiters" pattern), so a busy stream makes no wake-up
+ * system calls.
  */
 #ifndef WESTREAM_WIRE_H
 #define WESTREAM_WIRE_H

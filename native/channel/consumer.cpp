@@ -363,7 +363,12 @@ void Consumer::ReadControl() {
       return;
     }
     if (n == static_cast<ssize_t>(sizeof(westream_msg_end)) && m.end.h.magic == WESTREAM_MSG_MAGIC &&
-        m.end.h.version == WESTREAM_PROTOCOL_VERSION && m.end.h.type == WESTREAM_MSG_END && !end_received_) {
+        m.end.h.version == WESTREAM_PROTOCOL_VERSION && m.end.h.type == WESTREAM_MSG_END) {
+      if (end_received_) {
+        return Fail("producer pid " + std::to_string(producer_pid_) + " sent a second end message on channel " +
+                    address_ + " (" + std::to_string(m.end.frames) + " frames, the first said " +
+                    std::to_string(end_frames_) + ")");
+      }
       end_received_ = true;
       end_frames_ = m.end.frames;
       continue;

@@ -21,6 +21,8 @@
 /* How long connect waits for the consumer's SETUP. Overridable for slow
  * start-ups with WESTREAM_CONNECT_TIMEOUT (seconds). */
 #define DEFAULT_CONNECT_TIMEOUT_MS 30000
+/* How often a producer with room in the ring looks for a dead consumer. */
+#define LIVENESS_CHECK_MS 50
 /* Spin this many times on a full ring before sleeping on the eventfd. */
 #define SPIN_BEFORE_SLEEP 2000
 
@@ -35,6 +37,7 @@ struct westream_producer {
   uint32_t natoms, content, nslots;
   uint64_t next;  /* index of the next frame to publish */
   int acquired;   /* a slot is acquired and not yet published */
+  long long last_check_ms; /* when check_consumer last looked at the socket */
   int ended;
   int failed;     /* the consumer is gone or broke the protocol */
   int last_status;
@@ -71,6 +74,7 @@ const char *westream_status_name(int status) {
     case WESTREAM_E_PROTOCOL: return "WESTREAM_E_PROTOCOL";
     case WESTREAM_E_CONSUMER_GONE: return "WESTREAM_E_CONSUMER_GONE";
     case WESTREAM_E_SYSTEM: return "WESTREAM_E_SYSTEM";
+    case WESTREAM_E_INTERRUPTED: return "WESTREAM_E_INTERRUPTED";
     default: return "WESTREAM_E_UNKNOWN";
   }
 }
@@ -114,6 +118,9 @@ static ssize_t recv_message(int sock, void *buf, size_t size, int *fds, int *nfd
   do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
   while (n < 0 && errno == EINTR);
   if (nfds) *nfds = 0;
+  /* On failure the kernel leaves msg_controllen as we set it: the control
+   * buffer holds no fds and must not be walked. */
+  if (n < 0) return -1;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
     int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
@@ -159,6 +166,7 @@ static int consumer_message(westream_producer *p, const char *buf, ssize_t n) {
 /* Non-blocking look at the socket: has the consumer gone or sent an error? */
 static int check_consumer(westream_producer *p) {
   if (p->failed) return p->last_status;
+  p->last_check_ms = now_ms();
   struct pollfd pfd = {p->sock, POLLIN, 0};
   int r;
   do r = poll(&pfd, 1, 0);
@@ -185,7 +193,8 @@ static int validate_ring(westream_producer *p, const westream_msg_setup *s, int 
     return fail(p, WESTREAM_E_PROTOCOL, "consumer's ring geometry is inconsistent (%u slots, %llu bytes)", s->nslots,
                 (unsigned long long)s->ring_bytes);
   struct stat st;
-  if (fstat(memfd, &st) != 0 || (uint64_t)st.st_size < s->ring_bytes)
+  if (fstat(memfd, &st) != 0) return fail(p, WESTREAM_E_SYSTEM, "fstat of the ring memory: %s", strerror(errno));
+  if ((uint64_t)st.st_size < s->ring_bytes)
     return fail(p, WESTREAM_E_PROTOCOL, "ring memory is %lld bytes, expected %llu", (long long)st.st_size,
                 (unsigned long long)s->ring_bytes);
   /* The consumer sealed the memfd against shrinking; check, so a broken
@@ -292,7 +301,8 @@ int westream_connect(westream_producer **out, const char *address, const westrea
   for (;;) {
     long long left = deadline - now_ms();
     if (left <= 0) {
-      fail(NULL, WESTREAM_E_CONNECT, "consumer at %s did not answer within %d s", address, connect_timeout_ms() / 1000);
+      fail(NULL, WESTREAM_E_CONNECT, "consumer at %s did not answer within %.3g s (WESTREAM_CONNECT_TIMEOUT)", address,
+           connect_timeout_ms() / 1000.0);
       westream_close(p);
       return WESTREAM_E_CONNECT;
     }
@@ -358,7 +368,11 @@ static int wait_for_space(westream_producer *p) {
     }
     struct pollfd pfd[2] = {{p->space_fd, POLLIN, 0}, {p->sock, POLLIN, 0}};
     int n = poll(pfd, 2, -1);
-    if (n < 0 && errno != EINTR) return fail(p, WESTREAM_E_SYSTEM, "poll: %s", strerror(errno));
+    if (n < 0 && errno == EINTR) {
+      WS_STORE_SEQ(&r->producer_waiting, 0u);
+      return fail(p, WESTREAM_E_INTERRUPTED, "interrupted by a signal while waiting for a free slot; call again to keep waiting");
+    }
+    if (n < 0) return fail(p, WESTREAM_E_SYSTEM, "poll: %s", strerror(errno));
     if (pfd[0].revents & POLLIN) {
       uint64_t v;
       ssize_t rd = read(p->space_fd, &v, sizeof v);
@@ -376,7 +390,10 @@ int westream_acquire(westream_producer *p, westream_frame *f) {
   if (!p || !f) return fail(p, WESTREAM_E_ARGUMENT, "westream_acquire: NULL argument");
   if (p->ended) return fail(p, WESTREAM_E_ARGUMENT, "westream_acquire after westream_end");
   if (p->acquired) return fail(p, WESTREAM_E_ARGUMENT, "westream_acquire twice without westream_publish");
-  int s = check_consumer(p);
+  /* A dead consumer is noticed within LIVENESS_CHECK_MS even while the ring
+   * has room; in between, acquiring costs no system call. */
+  int s = WESTREAM_OK;
+  if (p->failed || now_ms() - p->last_check_ms >= LIVENESS_CHECK_MS) s = check_consumer(p);
   if (s != WESTREAM_OK) return s;
   s = wait_for_space(p);
   if (s != WESTREAM_OK) return s;
@@ -412,7 +429,8 @@ int westream_publish(westream_producer *p, westream_frame *f) {
   if (WS_EXCHANGE(&r->consumer_waiting, 0u)) {
     const uint64_t one = 1;
     if (write(p->data_fd, &one, sizeof one) < 0 && errno != EAGAIN)
-      return fail(p, WESTREAM_E_SYSTEM, "signalling the consumer: %s", strerror(errno));
+      return fail(p, WESTREAM_E_SYSTEM, "frame %llu was published but the consumer could not be woken: %s",
+                  (unsigned long long)(p->next - 1), strerror(errno));
   }
   return WESTREAM_OK;
 }
@@ -423,7 +441,7 @@ int westream_send(westream_producer *p, const float *positions, const float *vel
   int s = westream_acquire(p, &f);
   if (s != WESTREAM_OK) return s;
   const size_t bytes = (size_t)p->natoms * 12u;
-  if (positions) memcpy(f.positions, positions, bytes);
+  positions ? memcpy(f.positions, positions, bytes) : memset(f.positions, 0, bytes);
   if (f.velocities) velocities ? memcpy(f.velocities, velocities, bytes) : memset(f.velocities, 0, bytes);
   if (f.forces) forces ? memcpy(f.forces, forces, bytes) : memset(f.forces, 0, bytes);
   if (box6) {

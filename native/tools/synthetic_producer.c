@@ -108,8 +108,8 @@ int main(int argc, char **argv) {
       fill(scratch[k], nfloat, seed * 1000003ull + (uint64_t)k);
     }
   }
-  westream_layout layout;
-  westream_compute_layout(o.natoms, o.content | WESTREAM_POSITIONS, westream_nslots(p), &layout);
+  westream_layout layout = {{0, 0, 0}, 0, 0};
+  if (!westream_compute_layout(o.natoms, o.content | WESTREAM_POSITIONS, westream_nslots(p), &layout)) return 1;
 
   const double t0 = now_s();
   for (long long k = 0; k < frames; k++) {

@@ -1,0 +1,184 @@
+"""OpenMM reporter that streams a running simulation to westream.
+
+    from westream.openmm import StreamReporter
+
+    reporter = StreamReporter(100)          # every 100 steps, address from WESTREAM_ADDRESS
+    simulation.reporters.append(reporter)
+    simulation.step(100000)
+    reporter.end()                          # after the last step: the stream is complete
+    reporter.close()
+
+OpenMM itself is imported only when a simulation calls the reporter, so this
+module imports with numpy alone.
+"""
+
+import operator
+import re
+
+import numpy as np
+
+from .producer import Producer
+
+__all__ = ["StreamReporter", "openmm_version"]
+
+
+def openmm_version():
+    """The installed OpenMM's version as a tuple of ints, from openmm.version.short_version."""
+    import openmm
+
+    parts = []
+    for piece in str(openmm.version.short_version).split(".")[:3]:
+        m = re.match(r"\d+", piece)
+        if not m:
+            break
+        parts.append(int(m.group()))
+    return tuple(parts)
+
+
+class StreamReporter:
+    """Streams positions (and optionally velocities and forces) every `interval` steps.
+
+    StreamReporter(interval, address=None, *, velocities=False, forces=False,
+                   nslots=0, enforcePeriodicBox=None)
+
+    `address`: the consumer's socket path or "@name"; None reads
+    WESTREAM_ADDRESS (set by `westream run`). The channel opens lazily on the
+    first report, with natoms = simulation.system.getNumParticles().
+    `enforcePeriodicBox`: as for OpenMM's DCDReporter; None wraps molecules
+    into the box exactly when the system is periodic.
+
+    Every frame carries step = simulation.currentStep, time = state.getTime()
+    in ps and, for a periodic system, the box from
+    state.getPeriodicBoxVectors(). Conversion, exactly (what a consumer-side
+    test reproduces bit for bit):
+
+        pos_nm = state.getPositions(asNumpy=True).value_in_unit(unit.nanometer)   # float64
+        wire   = (np.asarray(pos_nm, dtype=np.float64) * 10.0).astype(np.float32)  # Angstrom
+
+    i.e. multiply in float64, then round to float32 once. Velocities
+    (nm/ps -> Angstrom/ps) and box vectors (nm -> Angstrom) use the same
+    float64 ``* 10.0``; forces (kJ/mol/nm -> kJ/mol/Angstrom) use a float64
+    ``/ 10.0``. The box is sent as its lower-triangular entries
+    (ax, bx, by, cx, cy, cz).
+
+    Call end() after the last simulation.step() so the consumer knows the
+    stream is complete, then close() (or use the reporter as a context
+    manager: a normal exit ends and closes; an exception only closes, which
+    the consumer sees as an incomplete stream). If the consumer goes away,
+    the next report raises westream.ConsumerGone out of simulation.step().
+    """
+
+    def __init__(self, interval, address=None, *, velocities=False, forces=False, nslots=0, enforcePeriodicBox=None):
+        interval = operator.index(interval)
+        if interval < 1:
+            raise ValueError("interval must be a positive number of steps, got %d" % interval)
+        nslots = operator.index(nslots)
+        if nslots < 0:
+            raise ValueError("nslots must be >= 0, got %d" % nslots)
+        self._interval = interval
+        self._address = address
+        self._velocities = bool(velocities)
+        self._forces = bool(forces)
+        self._nslots = nslots
+        self._periodic = None if enforcePeriodicBox is None else bool(enforcePeriodicBox)
+        self._producer = None
+        self._uses_pbc = False
+        self._ended = False
+
+    @property
+    def interval(self):
+        return self._interval
+
+    @property
+    def producer(self):
+        """The underlying westream.Producer (None until the first report)."""
+        return self._producer
+
+    @property
+    def frames(self):
+        """Frames sent so far."""
+        return 0 if self._producer is None else self._producer.frames
+
+    def _include(self):
+        include = ["positions"]
+        if self._velocities:
+            include.append("velocities")
+        if self._forces:
+            include.append("forces")
+        return include
+
+    def describeNextReport(self, simulation):
+        """When the next report is due and what it needs.
+
+        OpenMM >= 8.2: {'steps', 'periodic', 'include'}; older versions: the
+        tuple (steps, positions, velocities, forces, energy, enforcePeriodicBox).
+        """
+        steps = self._interval - simulation.currentStep % self._interval
+        if openmm_version() >= (8, 2):
+            return {"steps": steps, "periodic": self._periodic, "include": self._include()}
+        return (steps, True, self._velocities, self._forces, False, self._periodic)
+
+    def _connect(self, simulation):
+        system = simulation.system
+        self._uses_pbc = bool(system.usesPeriodicBoundaryConditions())
+        self._producer = Producer(
+            system.getNumParticles(),
+            self._address,
+            velocities=self._velocities,
+            forces=self._forces,
+            nslots=self._nslots,
+            units="nm",
+        )
+
+    def report(self, simulation, state):
+        """Sends one frame built from `state` (see the class docstring for units)."""
+        from openmm import unit
+
+        if self._ended:
+            raise ValueError("StreamReporter.report after end()")
+        if self._producer is None:
+            self._connect(simulation)
+        positions = state.getPositions(asNumpy=True).value_in_unit(unit.nanometer)
+        box = None
+        if self._uses_pbc:
+            box = np.asarray(state.getPeriodicBoxVectors(asNumpy=True).value_in_unit(unit.nanometer))
+        velocities = forces = None
+        if self._velocities:
+            velocities = state.getVelocities(asNumpy=True).value_in_unit(unit.nanometer / unit.picosecond)
+        if self._forces:
+            forces = state.getForces(asNumpy=True).value_in_unit(unit.kilojoule_per_mole / unit.nanometer)
+        self._producer.send(
+            np.asarray(positions, dtype=np.float64),
+            box=box,
+            step=simulation.currentStep,
+            time=state.getTime().value_in_unit(unit.picosecond),
+            velocities=None if velocities is None else np.asarray(velocities, dtype=np.float64),
+            forces=None if forces is None else np.asarray(forces, dtype=np.float64),
+        )
+
+    def end(self):
+        """Declares the stream complete. Call it after the last simulation.step().
+        Without any report (nothing was ever connected) it does nothing."""
+        if self._producer is not None:
+            self._producer.end()
+        self._ended = True
+
+    def close(self):
+        """Releases the channel; without end() the consumer sees an incomplete stream."""
+        if self._producer is not None:
+            self._producer.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            try:
+                if self._producer is None or not self._producer.closed:
+                    self.end()
+            finally:
+                self.close()
+        else:
+            self.close()
+        return False
+
