@@ -229,7 +229,11 @@ bool Consumer::Setup(const westream_msg_hello& hello) {
          " were expected (does the topology match the simulation?)");
     return false;
   }
-  if (!(content & WESTREAM_POSITIONS) || (content & ~static_cast<uint32_t>(WESTREAM_CONTENT_ALL))) {
+  if (!(content & WESTREAM_POSITIONS)) {
+    Fail("producer's hello does not include positions (content " + std::to_string(content) + "); positions are required");
+    return false;
+  }
+  if (content & ~static_cast<uint32_t>(WESTREAM_CONTENT_ALL)) {
     Fail("producer asked for unknown content bits " + std::to_string(content));
     return false;
   }

@@ -117,6 +117,20 @@ static ssize_t recv_message(int sock, void *buf, size_t size, int *fds, int *nfd
   ssize_t n;
   do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
   while (n < 0 && errno == EINTR);
+  /* A peer that closes with our messages unread (a consumer refusing us
+   * before reading the hello) resets the connection, and the kernel reports
+   * that ECONNRESET once, ahead of what the peer sent before closing: the
+   * ERROR saying why. Look for that message. */
+  if (n < 0 && errno == ECONNRESET) {
+    msg.msg_controllen = sizeof control.buf;
+    msg.msg_flags = 0;
+    do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+      n = -1;
+      errno = ECONNRESET;
+    }
+  }
   if (nfds) *nfds = 0;
   /* On failure the kernel leaves msg_controllen as we set it: the control
    * buffer holds no fds and must not be walked. */
