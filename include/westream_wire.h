@@ -61,7 +61,8 @@ enum westream_msg_type {
 /* Limits the consumer enforces on what a producer asks for. */
 #define WESTREAM_MAX_ATOMS (1u << 26)  /* 67 M atoms: 805 MB of positions */
 #define WESTREAM_MAX_SLOTS 1024u
-#define WESTREAM_DEFAULT_SLOTS 8u
+#define WESTREAM_DEFAULT_SLOTS 8u          /* fewest slots the consumer picks by itself */
+#define WESTREAM_DEFAULT_RING_BYTES (4u << 20) /* ...else as many as fit in 4 MiB, up to MAX_SLOTS */
 #define WESTREAM_ERROR_TEXT 240
 
 typedef struct westream_msg_header {

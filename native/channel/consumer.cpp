@@ -242,9 +242,10 @@ bool Consumer::Setup(const westream_msg_hello& hello) {
          std::to_string(WESTREAM_MAX_SLOTS));
     return false;
   }
-  uint32_t nslots = options_.nslots ? options_.nslots : (hello.nslots ? hello.nslots : WESTREAM_DEFAULT_SLOTS);
   westream_layout one;
   westream_compute_layout(hello.natoms, content, 1, &one);
+  uint32_t nslots =
+      options_.nslots ? options_.nslots : (hello.nslots ? hello.nslots : westream_default_nslots(one.slot_stride));
   // Stay within the memory budget, but keep at least 2 slots so producer
   // and consumer can overlap.
   const uint64_t affordable = std::max<uint64_t>(2, options_.ring_budget / one.slot_stride);

@@ -39,6 +39,16 @@ static inline int westream_compute_layout(uint32_t natoms, uint32_t content, uin
   return 1;
 }
 
+/* Ring depth when neither side asks for one: about 4 MiB of slots, at least
+ * WESTREAM_DEFAULT_SLOTS. Tiny frames get a deep ring, so producer and
+ * consumer rarely wait on each other; big frames keep 8 slots. */
+static inline uint32_t westream_default_nslots(uint64_t slot_stride) {
+  uint64_t n = WESTREAM_DEFAULT_RING_BYTES / slot_stride;
+  if (n < WESTREAM_DEFAULT_SLOTS) n = WESTREAM_DEFAULT_SLOTS;
+  if (n > WESTREAM_MAX_SLOTS) n = WESTREAM_MAX_SLOTS;
+  return (uint32_t)n;
+}
+
 /* GCC/Clang builtins work on plain integers from both C and C++. */
 #define WS_LOAD_ACQUIRE(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define WS_STORE_RELEASE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)

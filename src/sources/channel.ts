@@ -14,7 +14,7 @@ export interface ChannelOptions {
   address?: string;
   /** With no address: use an abstract socket instead of a file. */
   abstract?: boolean;
-  /** Ring depth; default: the producer's hint, else 8 (capped by ringBudgetMiB). */
+  /** Ring depth; default: the producer's hint, else what fits in 4 MiB (8 to 1024 slots; capped by ringBudgetMiB). */
   nslots?: number;
   /** Refuse producers that announce another atom count. */
   expectAtoms?: number;

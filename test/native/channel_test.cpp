@@ -110,7 +110,8 @@ TEST_F(ChannelTest, RoundTripAllArraysEveryByteEqual) {
   EXPECT_EQ(c->state(), State::kStreaming);
   EXPECT_EQ(c->natoms(), natoms);
   EXPECT_EQ(c->content(), static_cast<uint32_t>(WESTREAM_CONTENT_ALL));
-  EXPECT_EQ(c->nslots(), WESTREAM_DEFAULT_SLOTS);
+  EXPECT_EQ(c->nslots(), westream_default_nslots(c->slot_stride()));
+  EXPECT_EQ(c->nslots(), (4u << 20) / 28672u);  // 777 atoms × 3 arrays: 28 KiB slots in 4 MiB
   EXPECT_EQ(westream_nslots(p), c->nslots());
   EXPECT_EQ(westream_natoms(p), natoms);
   EXPECT_EQ(c->producer_pid(), getpid());
@@ -279,7 +280,8 @@ TEST_F(ChannelTest, SlotNegotiation) {
   } cases[] = {
       {0, 1ull << 30, 3, 3},     // producer's hint
       {5, 1ull << 30, 3, 5},     // consumer's choice wins
-      {0, 1ull << 30, 0, WESTREAM_DEFAULT_SLOTS},
+      {0, 1ull << 30, 0, WESTREAM_MAX_SLOTS},  // 4 KiB slots: 4 MiB would be 1024
+      {0, 4096 * 20, 0, 20},                   // ... within the budget
       {0, 1, 16, 2},             // tiny budget: still two slots to overlap
       {0, 4096 * 3, 16, 3},      // budget / slot stride
   };
