@@ -31,6 +31,14 @@ if (native) {
   if (m) passed += Number(m[1]);
   if (f) failed += Number(f[1]);
 }
+const fuzz = read('fuzz.log');
+if (fuzz) {
+  const m = /^fuzz: (\d+) passed, (\d+) failed$/m.exec(fuzz);
+  if (m) {
+    passed += Number(m[1]);
+    failed += Number(m[2]);
+  }
+}
 for (const s of failedSuites) console.log(`suite failed: ${s}`);
 console.log(`tests: ${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || failedSuites.length > 0 ? 1 : 0);

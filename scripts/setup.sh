@@ -15,9 +15,13 @@ command -v ninja >/dev/null || missing+=(ninja-build)
 command -v g++ >/dev/null || missing+=(g++)
 command -v make >/dev/null || missing+=(make)
 command -v setpriv >/dev/null || missing+=(util-linux)
+command -v gmx >/dev/null || missing+=(gromacs)
+{ command -v ip || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ]; } >/dev/null || missing+=(iproute2)
 [ -f /usr/include/gtest/gtest.h ] || missing+=(libgtest-dev)
 command -v python3 >/dev/null || missing+=(python3 python3-dev)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+command -v clang++ >/dev/null || missing+=(clang)
+compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a' >/dev/null || missing+=(libclang-rt-14-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing system packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"

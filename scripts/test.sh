@@ -30,5 +30,9 @@ step "native tests under ASan + UBSan (GoogleTest)"
 bash scripts/test-native.sh 2>&1 | tee "$out/native.log"
 [ "${PIPESTATUS[0]}" = 0 ] || failed_suites+=(native)
 
+step "decoder fuzzing, short run (libFuzzer under ASan + UBSan; npm run fuzz for 60 s each)"
+bash test/fuzz/run.sh "${WESTREAM_FUZZ_SECONDS:-5}" 2>&1 | tee "$out/fuzz.log"
+[ "${PIPESTATUS[0]}" = 0 ] || failed_suites+=(fuzz)
+
 # One closing line over all suites.
 node scripts/count-tests.mjs "$out" "${failed_suites[@]}"

@@ -132,6 +132,10 @@ class Decoder {
   // data and hands them to refresh(). Returns true if something changed.
   virtual size_t refresh_bytes() const { return 0; }
   virtual bool refresh(const uint8_t*, size_t) { return false; }
+  // True while nothing is consumed and the header seen so far may be stale
+  // (writers that rewrite a file from its start): the reader then reads a
+  // regular file again from byte 0 instead of waiting for more bytes.
+  virtual bool reread_from_start() const { return false; }
   // Bytes at the start of the file the writer may rewrite (headers): never
   // released by TrajectoryReader's discard-consumed mode.
   virtual uint64_t header_end() const { return 0; }

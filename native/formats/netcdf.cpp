@@ -9,6 +9,7 @@
 // (a writer that never synced), but a record that still holds the fill
 // value is refused.
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -78,9 +79,11 @@ class NetCdfDecoder : public Decoder {
   Format format() const override { return Format::NetCdf; }
   size_t refresh_bytes() const override { return 8; }
   uint64_t header_end() const override { return rec_begin_; }
+  bool reread_from_start() const override { return rec_begin_ == 0; }
   bool refresh(const uint8_t* head, size_t n) override {
     if (n < 8 || std::memcmp(head, "CDF", 3) != 0) return false;
     uint32_t r = load_be32(head + 4);
+    refreshed_ = true;
     if (r == numrecs_) return false;
     numrecs_ = r;
     return true;
@@ -94,6 +97,14 @@ class NetCdfDecoder : public Decoder {
         } catch (const Incomplete&) {
           if (in.size >= kMaxHeader) fail("NetCDF header larger than 16 MiB: corrupt file", in.offset);
           return need(in.size + 4096);
+        } catch (const DecodeError&) {
+          // Writers that rewrite the whole file (scipy) or patch variable
+          // offsets after the data leave a header that is not final yet:
+          // while the writer runs, look again later; once it is done, the
+          // header is what it is.
+          if (in.writer_done) throw;
+          natoms_ = -1;
+          return need(in.size + 1);
         }
       }
       // Skip the header and the non-record data up to the first record.
@@ -220,7 +231,8 @@ class NetCdfDecoder : public Decoder {
     if (version == 5) fail("CDF-5 (64-bit data) NetCDF files are not supported: AMBER writes CDF-1 or CDF-2", in.offset + 3);
     if (version != 1 && version != 2) fail("unknown NetCDF version byte " + std::to_string(version), in.offset + 3);
     c.pos = 4;
-    numrecs_ = c.u32();
+    uint32_t numrecs = c.u32();
+    if (!refreshed_) numrecs_ = numrecs;  // a fresher value came from refresh()
     // Dimensions.
     uint32_t tag = c.u32(), ndims = c.u32();
     std::vector<uint32_t> dimlen;
@@ -265,13 +277,9 @@ class NetCdfDecoder : public Decoder {
       c.u32();  // vsize: recomputed below (it saturates for large variables)
       v.begin = version == 1 ? c.u32() : c.u64();
       v.record = !v.dims.empty() && int(v.dims[0]) == recdim;
-      for (size_t k = 0; k < v.dims.size(); k++) {
-        if (int(v.dims[k]) == recdim) {
-          if (k != 0) fail("NetCDF variable " + v.name + " uses the unlimited dimension other than first", in.offset + c.pos);
-          continue;
-        }
-        if (v.dims[k] >= dimlen.size()) continue;
-      }
+      for (size_t k = 1; k < v.dims.size(); k++)
+        if (int(v.dims[k]) == recdim)
+          fail("NetCDF variable " + v.name + " uses the unlimited dimension other than first", in.offset + c.pos);
       uint64_t size = type_size(v.type);
       for (size_t k = v.record ? 1 : 0; k < v.dims.size(); k++) {
         size *= dimlen[v.dims[k]];
@@ -331,12 +339,22 @@ class NetCdfDecoder : public Decoder {
     uint64_t recsize = 0;
     for (auto& v : vars_)
       if (v.record) recsize += nrec == 1 ? v.size : (v.size + 3) & ~uint64_t(3);
+    std::vector<const Var*> recs;
     for (auto& v : vars_) {
       if (!v.record) continue;
       uint64_t off = v.begin - first;
       if (off + v.size > recsize) fail("NetCDF record variable " + v.name + " lies outside the record", in.offset);
       v.off = size_t(off);
+      recs.push_back(&v);
     }
+    // Record variables must not overlap. (A writer with no record yet may
+    // give them all the same offset: scipy does, until the first record.)
+    std::sort(recs.begin(), recs.end(), [](const Var* a, const Var* b) { return a->off < b->off; });
+    for (size_t k = 1; k < recs.size(); k++)
+      if (recs[k]->off < recs[k - 1]->off + recs[k - 1]->size)
+        fail(numrecs_ == 0 ? "NetCDF file holds no frames yet (numrecs 0, record variables not laid out)"
+                           : "NetCDF record variables " + recs[k - 1]->name + " and " + recs[k]->name + " overlap",
+             in.offset);
     if (first > nonrec_end + (64u << 20))
       fail("NetCDF records begin at byte " + std::to_string(first) + ", far past the header: corrupt file", in.offset);
     if (recsize > (uint64_t(1) << 36)) fail("NetCDF record of " + std::to_string(recsize) + " bytes", in.offset);
@@ -355,6 +373,7 @@ class NetCdfDecoder : public Decoder {
   Var* len_ = nullptr;
   Var* ang_ = nullptr;
   bool parsed_ = false;
+  bool refreshed_ = false;
   uint32_t numrecs_ = 0;
   size_t skip_ = 0;
   size_t rec_begin_ = 0;

@@ -20,7 +20,6 @@ class XtcDecoder : public Decoder {
   Format format() const override { return Format::Xtc; }
 
   Step next(const Input& in, FrameSink& sink, FrameData& out) override {
-    Step st;
     const uint8_t* p = in.data;
     if (in.size < 4) return need(kHead);
     int32_t magic = be_i32(p);
@@ -79,7 +78,6 @@ class XtcDecoder : public Decoder {
     std::string err = xdr::decompress(c, 1.0f / precision, 10.0f, x);
     if (!err.empty()) fail(err, in.offset + head);
     out.positions = x;
-    (void)st;
     return frame(total);
   }
 

@@ -1,8 +1,14 @@
 // westream command line.
 import { Command, InvalidArgumentError, Option } from 'commander';
 
+import { addAnalyzeCommand, analyze } from './analyze.js';
 import { createLogger } from './logger.js';
+import { addPcoordCommand } from './pcoord.js';
+import { runViaStream } from './run-via-stream.js';
+import { addStreamCommand } from './stream.js';
 import { run } from './run.js';
+import { addImdOptions, runImd } from './run-imd.js';
+import { addTrajectoryOptions, runTrajectory } from './run-trajectory.js';
 
 const VERSION = '0.1.0';
 
@@ -35,7 +41,7 @@ Examples:
   $ westream help run`,
     );
 
-  prog
+  const runCommand = prog
     .command('run')
     .summary('run an engine command with a private channel and stream its frames')
     .description(
@@ -45,12 +51,17 @@ Examples:
         'exits non-zero when the command fails (its status) or the stream is incomplete (3).',
     )
     .argument('<command...>', 'engine command and its arguments (put them after --)')
-    .option('--pipeline <name>', 'built-in pipeline: "print" (a line per frame) or "count"', 'print')
+    .option('--pipeline <name>', 'built-in pipeline "print" (a line per frame) or "count", or a pipeline file (.yaml: one pcoord row per frame; see docs/analysis.md)', 'print')
     .option('--address <address>', 'channel address: a socket path, or @name for an abstract socket')
     .option('--abstract', 'use an abstract socket (no file) instead of a private directory')
-    .option('--nslots <n>', 'ring depth (default: the producer\'s hint, else 8)', positiveInt)
+    .option('--nslots <n>', 'ring depth (default: the producer\'s hint, else what fits in 4 MiB, 8 to 1024)', positiveInt)
     .option('--expect-atoms <n>', 'refuse a producer that announces another atom count', positiveInt)
     .option('--kill-grace <seconds>', 'after SIGTERM, wait this long before SIGKILL', seconds, 5)
+    .option('--west-cfg <file>', 'WESTPA segment: west.cfg with pcoord_len/pcoord_ndim (default: $WEST_SIM_ROOT/west.cfg)')
+    .option('--pcoord-len <n>', 'WESTPA segment: expected pcoord rows, instead of west.cfg', positiveInt)
+    .option('--via-stream', 'WESTPA segment: stream to this segment\'s `westream stream` process (stream_trajectory) and write the pcoords it sends back')
+    .option('--stream-wait <seconds>', 'with --via-stream: wait this long for the stream side, then analyse locally', seconds, 10)
+    .option('--start <structure>', 'WESTPA segment: pcoord row 0 from this structure (.pdb/.gro) when the engine does not stream its start point')
     .addHelpText(
       'after',
       `
@@ -63,8 +74,25 @@ Examples:
     )
     .action(async (command: string[], opts) => {
       const log = createLogger(prog.opts().logLevel);
-      prog.setOptionValue('exitCode', await run(command, opts, log));
+      const status = opts.viaStream
+        ? await runViaStream(command, opts, log)
+        : opts.imd
+        ? await runImd(command, opts, log)
+        : opts.trajectory
+          ? await runTrajectory(command, opts, log)
+          : await run(command, opts, log);
+      prog.setOptionValue('exitCode', status);
     });
+  addTrajectoryOptions(runCommand);
+  addImdOptions(runCommand);
+
+  addPcoordCommand(prog);
+  addStreamCommand(prog);
+
+  addAnalyzeCommand(prog, async (trajectory, opts) => {
+    const log = createLogger(prog.opts().logLevel);
+    prog.setOptionValue('exitCode', await analyze(trajectory, opts, log));
+  });
 
   return prog;
 }

@@ -1,13 +1,10 @@
 // `westream run -- COMMAND`: run an engine with a private channel and stream its frames.
-import { map, type Observable } from 'rxjs';
-
-import type { Frame } from '../core/frame.js';
 import { fromChannel } from '../sources/channel.js';
 import { EngineProcess, describeExit, exitStatus, type EngineExit } from './engine-process.js';
 import type { Logger } from './logger.js';
-import { printFrame } from './print-pipeline.js';
+import { createPipelineOutput, type OutputOptions, type PipelineOutput } from './pipeline-output.js';
 
-export interface RunOptions {
+export interface RunOptions extends OutputOptions {
   pipeline: string;
   address?: string;
   abstract?: boolean;
@@ -26,7 +23,15 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
     log.error('no command given: use `westream run [options] -- COMMAND [ARGS...]`');
     return 2;
   }
-  const pipeline = pipelineFor(options.pipeline);
+  let output: PipelineOutput;
+  try {
+    output = createPipelineOutput(options, log);
+  } catch (e) {
+    // e.g. an invalid pipeline file (file:line:column: why), west.cfg or WESTPA environment
+    log.error((e as Error).message);
+    return 2;
+  }
+  const pipeline = (frames: Parameters<PipelineOutput['apply']>[0]) => output.apply(frames);
   let natoms = 0;
   const frames$ = fromChannel({
     address: options.address,
@@ -74,7 +79,16 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
         if (line !== undefined) process.stdout.write(line + '\n');
       },
       error: (error: Error) => resolve({ ok: false, error }),
-      complete: () => resolve({ ok: true, frames }),
+      complete: () => {
+        // Written now, not after the engine exits (its teardown can take
+        // long); discarded below if the engine then fails.
+        try {
+          output.finish(true);
+          resolve({ ok: true, frames });
+        } catch (error) {
+          resolve({ ok: false, error: error as Error });
+        }
+      },
     });
     // A command that exits without ever connecting would leave us waiting.
     engine.exited.then(
@@ -129,6 +143,7 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
   const tail = Number(process.hrtime.bigint() - lastFrameAt) / 1e6;
 
   if (!outcome.ok && !streamErrorLogged) log.error(outcome.error.message);
+  if (received || (exit.code !== 0 && !stoppedByUs) || !outcome.ok) output.finish(false);
   if (received) {
     log.error(`stopped by ${received} after ${frames} frames`);
     return exitStatus({ code: null, signal: received });
@@ -148,16 +163,5 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
     process.off('SIGINT', forward);
     process.off('SIGTERM', forward);
     process.off('SIGHUP', forward);
-  }
-}
-
-function pipelineFor(name: string): (frames: Observable<Frame>) => Observable<string | undefined> {
-  switch (name) {
-    case 'print':
-      return (frames) => frames.pipe(printFrame());
-    case 'count':
-      return (frames) => frames.pipe(map(() => undefined));
-    default:
-      throw new Error(`unknown pipeline "${name}": built-in pipelines are "print" and "count"`);
   }
 }

@@ -16,7 +16,7 @@ function formatRow(row: ArrayLike<number>): string {
 }
 
 /** Writes `text` to `file` atomically (temp file in the same directory, then rename). */
-export function writeAtomically(file: string, text: string): void {
+export function writeAtomically(file: string, text: string | Buffer): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.westream-${process.pid}.tmp`);
   try {
     fs.writeFileSync(tmp, text, { mode: 0o600 });

@@ -156,6 +156,22 @@ class StreamReporter:
             forces=None if forces is None else np.asarray(forces, dtype=np.float64),
         )
 
+    def report_now(self, simulation):
+        """Sends the simulation's current state as a frame, outside the interval.
+
+        OpenMM calls reporters only after steps, so a segment's start point
+        (step 0, the row 0 of a WESTPA pcoord) is sent with this before the
+        first simulation.step().
+        """
+        state = simulation.context.getState(
+            getPositions=True,
+            getVelocities=self._velocities,
+            getForces=self._forces,
+            enforcePeriodicBox=bool(self._periodic) if self._periodic is not None else
+            simulation.system.usesPeriodicBoundaryConditions(),
+        )
+        self.report(simulation, state)
+
     def end(self):
         """Declares the stream complete. Call it after the last simulation.step().
         Without any report (nothing was ever connected) it does nothing."""

@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# Basis/initial state pcoord: the same pipeline on the state's structure.
+set -euo pipefail
+exec westream pcoord --pipeline "$WEST_SIM_ROOT/pcoord.yaml" --structure "$WEST_STRUCT_DATA_REF/bstate.pdb"

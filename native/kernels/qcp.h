@@ -1,0 +1,63 @@
+// RMSD with optimal superposition by the quaternion characteristic polynomial
+// (QCP; Theobald 2005, Acta Cryst A61:478; Liu, Agrafiotis & Theobald 2010,
+// J Comput Chem 31:1561), on float32 frames in place.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace westream::kernels {
+
+/**
+ * A reference structure prepared once: its atoms centred on their (weighted)
+ * centre c, stored as three contiguous float32 arrays. gb and rsum must be
+ * computed (in double) from exactly these float values.
+ */
+struct QcpReference {
+  const float* wx;  // x_i - c_x, n entries
+  const float* wy;
+  const float* wz;
+  std::size_t n;
+  double gb;      // sum_i w_i |r_i - c|^2
+  double wsum;    // sum_i w_i (n when unweighted)
+  double rsum[3]; // sum_i w_i (r_i - c) as stored (≈ 0; used to correct exactly)
+};
+
+struct QcpArgs {
+  const float* positions;  // frame, x y z interleaved
+  std::size_t natoms;      // atoms in the frame
+  const int32_t* index;    // selected atoms (n of them), or nullptr for atoms 0..n-1
+  const float* weights;    // n weights in selection order, or nullptr
+  QcpReference ref;
+  double* rotation;        // out (nullable): 3x3 row-major, maps the centred mobile atoms onto the reference
+  double* center;          // out (nullable): the mobile atoms' (weighted) centre
+};
+
+/**
+ * Minimum RMSD between the selected atoms of a frame and the reference after
+ * optimal translation and rotation (weighted: sqrt(sum w d^2 / sum w)).
+ * Throws std::out_of_range for an index outside the frame,
+ * std::invalid_argument for inconsistent sizes.
+ */
+double qcp_rmsd(const QcpArgs& args);
+
+/** The QCP solve alone: inner-product matrix A (a_ij = sum w r_i m_j) and E0 = (Ga + Gb) / 2. */
+double qcp_solve(const double A[9], double e0, double wsum, double* rotation);
+
+struct TransformedRmsdArgs {
+  const float* positions;
+  std::size_t natoms;
+  const int32_t* index;    // n atoms, or nullptr for 0..n-1
+  std::size_t n;
+  const float* weights;    // n, or nullptr
+  const float* rx;         // reference atoms relative to the fit reference's centre (n each)
+  const float* ry;
+  const float* rz;
+  const double* rotation;  // 3x3 row-major
+  const double* center;    // mobile fit centre (subtracted before rotating)
+};
+
+/** sqrt(sum w |R (m - c) - r|^2 / sum w): RMSD of another group after a fit. */
+double transformed_rmsd(const TransformedRmsdArgs& args);
+
+}  // namespace westream::kernels

@@ -1,0 +1,106 @@
+// `westream analyze TRAJ --pipeline ...`: the same pipeline over a finished
+// trajectory file.
+import fs from 'node:fs';
+
+import { Option, type Command } from 'commander';
+import { defaultIfEmpty, lastValueFrom, tap } from 'rxjs';
+
+import { fromTrajectory, TrajectoryError, trajectoryFormats, type TrajectoryFormat } from '../sources/trajectory.js';
+import { readTopology } from '../topology/index.js';
+import type { Logger } from './logger.js';
+import { builtinPipelines, pipelineFor } from './pipelines.js';
+
+export interface AnalyzeOptions {
+  pipeline: string;
+  topology?: string;
+  format?: TrajectoryFormat;
+  lammpsUnits?: string;
+  follow?: boolean;
+}
+
+/** Exit status for an unreadable trajectory. */
+export const EXIT_BAD_TRAJECTORY = 1;
+
+export async function analyze(trajectory: string, options: AnalyzeOptions, log: Logger): Promise<number> {
+  let pipeline;
+  try {
+    pipeline = pipelineFor(options.pipeline);
+  } catch (e) {
+    log.error((e as Error).message);
+    return 2;
+  }
+  // A topology must describe the trajectory's atoms (pipeline files name their own).
+  let topologyAtoms: number | undefined;
+  if (options.topology) {
+    if (!fs.existsSync(options.topology)) {
+      log.error(`topology ${options.topology} does not exist`);
+      return 2;
+    }
+    try {
+      topologyAtoms = readTopology(options.topology).natoms;
+    } catch (e) {
+      log.error((e as Error).message);
+      return 2;
+    }
+  }
+  let frames = 0;
+  let natoms = 0;
+  const started = process.hrtime.bigint();
+  const frames$ = fromTrajectory(trajectory, {
+    format: options.format,
+    follow: options.follow,
+    lammpsUnits: options.lammpsUnits,
+    onOpen: (info) => {
+      natoms = info.natoms;
+      log.debug({ ...info }, 'trajectory open');
+      if (topologyAtoms !== undefined && topologyAtoms !== info.natoms)
+        throw new TrajectoryError(`${trajectory} has ${info.natoms} atoms, the topology ${options.topology} ${topologyAtoms}`);
+    },
+  });
+  try {
+    await lastValueFrom(
+      pipeline(frames$).pipe(
+        tap((line) => {
+          frames++;
+          if (line !== undefined) process.stdout.write(line + '\n');
+        }),
+        defaultIfEmpty(undefined),
+      ),
+    );
+  } catch (e) {
+    log.error((e as Error).message);
+    return EXIT_BAD_TRAJECTORY;
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  log.info(
+    { frames, natoms, seconds: +seconds.toFixed(3), framesPerSecond: +(frames / seconds).toFixed(1) },
+    `analyzed ${frames} frames of ${natoms} atoms in ${seconds.toFixed(3)} s`,
+  );
+  return 0;
+}
+
+/** Registers `westream analyze` on the program. */
+export function addAnalyzeCommand(prog: Command, run: (trajectory: string, options: AnalyzeOptions) => Promise<void>): Command {
+  return prog
+    .command('analyze')
+    .summary('run a pipeline over a finished trajectory file')
+    .description(
+      'Decodes TRAJ (XTC, TRR, DCD, AMBER NetCDF or LAMMPS dump; format from its first bytes or\n' +
+        'extension) and runs the pipeline over its frames, as `westream run` would while streaming.\n' +
+        'Exits 1 with a message naming file, frame and byte offset when the file is unreadable.',
+    )
+    .argument('<trajectory>', 'trajectory file (or named pipe)')
+    .option('--topology <file>', 'topology (PDB, GRO, prmtop, PSF) for pipelines that select atoms')
+    .option('--pipeline <name>', `built-in pipeline: ${builtinPipelines.map((p) => `"${p}"`).join(' or ')}`, 'print')
+    .addOption(new Option('--format <format>', 'trajectory format (default: detected)').choices([...trajectoryFormats]))
+    .option('--lammps-units <style>', 'units of a LAMMPS dump without ITEM: UNITS (real, metal, ...)')
+    .option('--follow', 'follow a growing file until interrupted')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ westream analyze md.xtc --topology conf.gro --pipeline count
+  $ westream analyze dump.lammpstrj --lammps-units real`,
+    )
+    .action(run);
+}

@@ -1,0 +1,69 @@
+// `westream pcoord`: the pcoord of one structure (WESTPA's get_pcoord for
+// basis and initial states), through the same pipeline file as the segments.
+import fs from 'node:fs';
+import type { Command } from 'commander';
+
+import { loadPipeline } from '../pipeline/index.js';
+import { writeRows } from '../westpa/return-files.js';
+import { structureRow } from '../westpa/structure-pcoord.js';
+import { findWestConfig, readWestConfig } from '../westpa/west-config.js';
+import { createLogger } from './logger.js';
+
+export interface PcoordOptions {
+  pipeline: string;
+  structure: string;
+  out?: string;
+  westCfg?: string;
+}
+
+/** Writes one row: to --out, else WEST_PCOORD_RETURN, else stdout. Returns the exit status. */
+export function pcoord(options: PcoordOptions, log = createLogger()): number {
+  const target = options.out ?? process.env.WEST_PCOORD_RETURN;
+  try {
+    const pipeline = loadPipeline(options.pipeline);
+    const row = structureRow(options.structure, pipeline);
+    const cfg = findWestConfig(options.westCfg);
+    if (cfg) {
+      const { pcoordNdim } = readWestConfig(cfg);
+      if (pcoordNdim !== row.pcoord.length) {
+        throw new Error(`${cfg} says pcoord_ndim ${pcoordNdim}, but ${options.pipeline} computes ${row.pcoord.length} value(s)`);
+      }
+    }
+    if (target && target !== '-') writeRows(target, [row.pcoord]);
+    else process.stdout.write(Array.from(row.pcoord).join(' ') + '\n');
+    for (const [name, values] of Object.entries(row.aux)) {
+      const file = process.env[`WEST_${name.toUpperCase()}_RETURN`];
+      if (file) writeRows(file, [values]);
+    }
+    log.debug({ pcoord: Array.from(row.pcoord) }, `pcoord of ${options.structure}`);
+    return 0;
+  } catch (e) {
+    if (target && target !== '-' && fs.existsSync(target)) fs.truncateSync(target, 0);
+    log.error((e as Error).message);
+    return 1;
+  }
+}
+
+export function addPcoordCommand(prog: Command): void {
+  prog
+    .command('pcoord')
+    .summary('compute the pcoord of one structure (WESTPA get_pcoord)')
+    .description(
+      'Runs the pipeline file on the first model of a PDB or GRO structure and writes one row of ' +
+        'pcoord values: to --out, else to $WEST_PCOORD_RETURN (as WESTPA\'s get_pcoord executable), else to stdout.',
+    )
+    .requiredOption('--pipeline <file>', 'declarative pipeline (YAML), the same file the segments use')
+    .requiredOption('--structure <file>', 'structure with coordinates (.pdb or .gro)')
+    .option('--out <file>', 'write here ("-" for stdout) instead of $WEST_PCOORD_RETURN')
+    .option('--west-cfg <file>', 'check pcoord_ndim against this west.cfg (default: $WEST_SIM_ROOT/west.cfg)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ westream pcoord --pipeline pcoord.yaml --structure bstates/bound/bstate.pdb
+  $ westream pcoord --pipeline pcoord.yaml --structure "$WEST_STRUCT_DATA_REF/bstate.pdb"   # in get_pcoord.sh`,
+    )
+    .action((opts: PcoordOptions) => {
+      prog.setOptionValue('exitCode', pcoord(opts, createLogger(prog.opts().logLevel)));
+    });
+}

@@ -1,0 +1,248 @@
+// `westream run --imd gromacs|lammps|namd -- ENGINE ...`: launch an engine
+// that streams over IMD so that no port race is possible (src/launch), read
+// its frames with fromImd, run the pipeline, and exit like `westream run`.
+import { InvalidArgumentError, Option, type Command } from 'commander';
+
+import {
+  ImdLaunch,
+  LaunchError,
+  lammpsUnitsFromCommand,
+  type ImdEngineName,
+  type Isolation,
+} from '../launch/index.js';
+import { fromImd } from '../sources/imd/index.js';
+import { LAMMPS_UNITS } from '../sources/imd/units.js';
+import { describeExit, exitStatus, type EngineExit } from './engine-process.js';
+import type { Logger } from './logger.js';
+import { pipelineFor } from './pipelines.js';
+
+export interface RunImdOptions {
+  pipeline: string;
+  imd: string;
+  imdIsolation?: string;
+  imdEvery?: number;
+  imdAttempts?: number;
+  imdPortVariable?: string;
+  imdFlowControl?: 'tcp' | 'pause';
+  /** Shared with --trajectory: the LAMMPS `units` style (default: read from the input script). */
+  lammpsUnits?: string;
+  expectAtoms?: number;
+  trajectory?: string;
+  killGrace: number; // seconds
+}
+
+/** Exit status when the stream failed while the engine itself succeeded (as `run`). */
+export const EXIT_STREAM_FAILED = 3;
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return n;
+}
+
+/** Adds the IMD options to `westream run`. */
+export function addImdOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--imd <engine>', 'stream over IMD from an engine westream launches without port races').choices(['gromacs', 'lammps', 'namd']),
+    )
+    .addOption(
+      new Option(
+        '--imd-isolation <mode>',
+        'with --imd: netns (private network namespace, no port outside), port0 (GROMACS picks), probe (LAMMPS/NAMD: bind-probe-and-retry); auto = netns where possible',
+      )
+        .choices(['auto', 'netns', 'port0', 'probe'])
+        .default('auto'),
+    )
+    .option('--imd-every <steps>', 'with --imd: ask the engine for a frame every N steps (IMD TRATE)', positiveInt)
+    .option('--imd-attempts <n>', 'with --imd and probe isolation: start the engine at most N times', positiveInt, 5)
+    .option('--imd-port-variable <name>', 'with --imd lammps: the index variable `fix imd` takes its port from', 'imd_port')
+    .addOption(
+      new Option('--imd-flow-control <how>', 'with --imd: hold a slow pipeline\'s engine back by TCP back-pressure or IMD PAUSE/RESUME (default: pause for NAMD, tcp otherwise)').choices([
+        'tcp',
+        'pause',
+      ]),
+    );
+}
+
+type Outcome = { ok: true; frames: number } | { ok: false; error: Error };
+
+export async function runImd(command: string[], options: RunImdOptions, log: Logger): Promise<number> {
+  if (command.length === 0) {
+    log.error('no command given: use `westream run --imd ENGINE [options] -- COMMAND [ARGS...]`');
+    return 2;
+  }
+  if (options.trajectory) {
+    log.error('--imd and --trajectory exclude each other: the frames come either over IMD or from the trajectory file');
+    return 2;
+  }
+  const engineName = options.imd as ImdEngineName;
+  let pipeline: ReturnType<typeof pipelineFor>;
+  try {
+    pipeline = pipelineFor(options.pipeline);
+  } catch (e) {
+    log.error((e as Error).message);
+    return 2;
+  }
+
+  // LAMMPS sends raw values in its `units` style: know it before starting.
+  let lammpsUnits: string | undefined;
+  if (engineName === 'lammps') {
+    if (options.lammpsUnits !== undefined) {
+      if (!(options.lammpsUnits in LAMMPS_UNITS)) {
+        log.error(`unknown LAMMPS units style "${options.lammpsUnits}": use ${Object.keys(LAMMPS_UNITS).join(', ')}`);
+        return 2;
+      }
+      lammpsUnits = options.lammpsUnits;
+    } else {
+      const found = lammpsUnitsFromCommand(command);
+      if (!found.units) {
+        log.error(`cannot tell the LAMMPS units style: ${found.reason}; give --lammps-units (${Object.keys(LAMMPS_UNITS).join(', ')})`);
+        return 2;
+      }
+      lammpsUnits = found.units;
+      log.debug(`LAMMPS units style: ${lammpsUnits} (from the input script)`);
+    }
+  }
+
+  let launch: ImdLaunch;
+  try {
+    launch = new ImdLaunch({
+      engine: engineName,
+      command,
+      isolation: (options.imdIsolation ?? 'auto') as 'auto' | Isolation,
+      attempts: options.imdAttempts,
+      portVariable: options.imdPortVariable,
+      log: { info: (m) => log.info(m), warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
+    });
+  } catch (e) {
+    log.error((e as Error).message);
+    return 2;
+  }
+
+  // Signals from WESTPA or the batch system go to the engine's whole group,
+  // during the start-up attempts too; we exit once it is gone.
+  let received: NodeJS.Signals | undefined;
+  const forward = (signal: NodeJS.Signals) => {
+    received = signal;
+    log.warn(`received ${signal}, stopping ${command[0]}`);
+    launch.stop(options.killGrace * 1000);
+  };
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  process.on('SIGHUP', forward);
+  const cleanup = () => {
+    process.off('SIGINT', forward);
+    process.off('SIGTERM', forward);
+    process.off('SIGHUP', forward);
+  };
+
+  const started = process.hrtime.bigint();
+  try {
+    const ready = await launch.start();
+    log.debug({ ...ready }, `${launch.describe()} listens`);
+  } catch (e) {
+    cleanup();
+    const err = e as LaunchError;
+    if (received) {
+      log.error(`stopped by ${received} before ${command[0]} listened for IMD`);
+      return exitStatus({ code: null, signal: received });
+    }
+    log.error(err.message);
+    if (err.kind === 'start') return err.exit?.code === 126 ? 126 : 127;
+    if (err.kind === 'usage' || err.kind === 'netns') return 2;
+    if (err.exit && err.kind !== 'no-imd' && err.exit.code !== 0) return exitStatus(err.exit) || 1;
+    return EXIT_STREAM_FAILED;
+  }
+
+  let frames = 0;
+  let natoms = 0;
+  let lastFrameAt = started;
+  const frames$ = fromImd({
+    connect: () => launch.connect(),
+    engine: engineName,
+    lammpsUnits,
+    trate: options.imdEvery,
+    expectAtoms: options.expectAtoms,
+    flowControl: options.imdFlowControl,
+    // GROMACS drops a client whose GO came late and waits for the next one.
+    reconnects: engineName === 'gromacs' ? 3 : 0,
+    label: launch.describe(),
+    onSession: (s) => log.debug({ ...s }, 'IMD session'),
+    onWarning: (m) => log.warn(m),
+  });
+  let subscription: { unsubscribe(): void; closed: boolean } | undefined;
+  const stream = new Promise<Outcome>((resolve) => {
+    subscription = pipeline(frames$).subscribe({
+      next: (line) => {
+        frames++;
+        lastFrameAt = process.hrtime.bigint();
+        if (line !== undefined) process.stdout.write(line + '\n');
+      },
+      error: (error: Error) => resolve({ ok: false, error }),
+      complete: () => resolve({ ok: true, frames }),
+    });
+  });
+  // natoms for the summary, from the source's counters.
+  const natomsOf = () => frames$.stats?.natoms ?? natoms;
+
+  let exit: EngineExit;
+  let stoppedByUs = false;
+  let streamErrorLogged = false;
+  const outcome0 = await Promise.race([stream, launch.exited.then(() => undefined)]);
+  if (outcome0 && !outcome0.ok) {
+    log.error(outcome0.error.message);
+    streamErrorLogged = true;
+    // A stream that broke is usually the engine dying: give it a moment so
+    // its own exit status is what we report; otherwise stop it.
+    const exitedSoon = await Promise.race([
+      launch.exited.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 250).unref()),
+    ]);
+    if (!exitedSoon && launch.engine?.running) {
+      log.warn(`stopping ${command[0]} (pid ${launch.engine.enginePid}) because the stream failed`);
+      stoppedByUs = true;
+      launch.stop(options.killGrace * 1000);
+    }
+  } else if (outcome0?.ok && subscription && launch.engine?.running) {
+    // The stream ended; the engine closes its socket when it exits, so it
+    // should follow at once. A pipeline that finished early does not stop it.
+    log.debug('stream complete; waiting for the engine to exit');
+  }
+  exit = await launch.exited.catch(() => ({ code: 127, signal: null }) as EngineExit);
+  const outcome = await stream;
+  subscription?.unsubscribe();
+  cleanup();
+  natoms = natomsOf();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const tail = Number(process.hrtime.bigint() - lastFrameAt) / 1e6;
+
+  if (!outcome.ok && !streamErrorLogged) log.error(outcome.error.message);
+  if (received) {
+    log.error(`stopped by ${received} after ${frames} frames`);
+    return exitStatus({ code: null, signal: received });
+  }
+  if (exit.code !== 0 && !stoppedByUs) {
+    log.error(`${command[0]} failed with ${describeExit(exit)} after ${frames} frames`);
+    return exitStatus(exit) || 1;
+  }
+  if (!outcome.ok) return EXIT_STREAM_FAILED;
+  if (frames === 0) {
+    log.error(`${command[0]} ended its IMD session without sending a frame`);
+    return EXIT_STREAM_FAILED;
+  }
+  const stats = frames$.stats;
+  log.info(
+    {
+      frames,
+      natoms,
+      seconds: +seconds.toFixed(3),
+      framesPerSecond: +(frames / seconds).toFixed(1),
+      msAfterLastFrame: +tail.toFixed(2),
+      imd: { engine: engineName, version: stats?.version, isolation: launch.isolation, port: launch.port, bytes: stats?.bytes, pauses: stats?.pauses },
+    },
+    `streamed ${frames} frames of ${natoms} atoms in ${seconds.toFixed(3)} s`,
+  );
+  return 0;
+}
+

@@ -1,0 +1,263 @@
+// `westream run --trajectory traj.xtc -- gmx mdrun ... -x traj.xtc`: an
+// unmodified engine writes its ordinary trajectory into a file on tmpfs (or a
+// named pipe) that westream created in a private directory; westream streams
+// it while the engine runs and removes everything afterwards.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { Option, type Command } from 'commander';
+
+import { native } from '../core/native.js';
+import { fromTrajectory, trajectoryFormats, type TrajectoryFormat } from '../sources/trajectory.js';
+import { EngineProcess, describeExit, exitStatus, type EngineExit } from './engine-process.js';
+import type { Logger } from './logger.js';
+import { pipelineFor } from './pipelines.js';
+
+export interface RunTrajectoryOptions {
+  pipeline: string;
+  trajectory: string;
+  keepTrajectory?: string;
+  transport?: string; // 'tmpfs' | 'fifo'
+  format?: string;
+  tmpfsDir?: string;
+  lammpsUnits?: string;
+  killGrace: number; // seconds
+}
+
+/** Adds the trajectory options to `westream run`. */
+export function addTrajectoryOptions(cmd: Command): Command {
+  return cmd
+    .option('--trajectory <file>', 'stream the trajectory the engine writes to FILE (an unmodified engine: XTC, TRR, DCD, AMBER NetCDF, LAMMPS dump)')
+    .option('--keep-trajectory <path>', 'with --trajectory: also keep a copy of the trajectory at PATH')
+    .addOption(new Option('--transport <kind>', 'with --trajectory: a growing file on tmpfs, or a named pipe').choices(['tmpfs', 'fifo']).default('tmpfs'))
+    .addOption(new Option('--format <format>', 'with --trajectory: the format (default: from the extension)').choices([...trajectoryFormats]))
+    .option('--tmpfs-dir <dir>', 'with --trajectory: where the private directory goes (default /dev/shm)')
+    .option('--lammps-units <style>', 'with --trajectory: units of a LAMMPS dump without ITEM: UNITS (real, metal, ...)');
+}
+
+/** Exit status when the stream failed while the command itself succeeded (as `run`). */
+export const EXIT_STREAM_FAILED = 3;
+
+const FORMAT_BY_EXT: Record<string, TrajectoryFormat> = {
+  xtc: 'xtc',
+  trr: 'trr',
+  dcd: 'dcd',
+  nc: 'netcdf',
+  ncdf: 'netcdf',
+  netcdf: 'netcdf',
+  lammpstrj: 'lammpsdump',
+  lammpsdump: 'lammpsdump',
+  dump: 'lammpsdump',
+};
+
+// Formats whose writers seek (DCD header counts, NetCDF numrecs): no pipes.
+const NEEDS_FILE: TrajectoryFormat[] = ['dcd', 'netcdf'];
+
+type Outcome = { ok: true; frames: number } | { ok: false; error: Error };
+
+/** Where private directories go: tmpfs when there is one. */
+function privateParent(requested: string | undefined, log: Logger): string {
+  if (requested) return requested;
+  try {
+    fs.accessSync('/dev/shm', fs.constants.W_OK | fs.constants.X_OK);
+    if (fs.statSync('/dev/shm').isDirectory()) return '/dev/shm';
+  } catch {
+    // no tmpfs
+  }
+  log.warn(`/dev/shm is not usable; the trajectory goes to ${os.tmpdir()} instead (give --tmpfs-dir to choose)`);
+  return os.tmpdir();
+}
+
+/** Replaces the trajectory path in the command's arguments (VALUE, --opt=VALUE). */
+export function substitute(args: string[], from: string, to: string): { args: string[]; count: number } {
+  let count = 0;
+  const out = args.map((a) => {
+    if (a === from) {
+      count++;
+      return to;
+    }
+    const eq = a.indexOf('=');
+    if (eq > 0 && a.slice(eq + 1) === from) {
+      count++;
+      return a.slice(0, eq + 1) + to;
+    }
+    return a;
+  });
+  return { args: out, count };
+}
+
+export async function runTrajectory(command: string[], options: RunTrajectoryOptions, log: Logger): Promise<number> {
+  if (command.length === 0) {
+    log.error('no command given: use `westream run --trajectory FILE [options] -- COMMAND [ARGS...]`');
+    return 2;
+  }
+  const pipeline = pipelineFor(options.pipeline);
+  const name = path.basename(options.trajectory);
+  let format = options.format as TrajectoryFormat | undefined;
+  if (format !== undefined && !trajectoryFormats.includes(format)) {
+    log.error(`unknown trajectory format "${format}": use ${trajectoryFormats.join(', ')}`);
+    return 2;
+  }
+  format ??= FORMAT_BY_EXT[path.extname(name).slice(1).toLowerCase()];
+  if (!format) {
+    log.error(`cannot tell the format of ${name} from its extension: give --format (${trajectoryFormats.join(', ')})`);
+    return 2;
+  }
+  const transport = options.transport ?? 'tmpfs';
+  if (transport !== 'tmpfs' && transport !== 'fifo') {
+    log.error(`unknown transport "${transport}": use tmpfs or fifo`);
+    return 2;
+  }
+  if (transport === 'fifo' && NEEDS_FILE.includes(format)) {
+    log.error(`${format} writers seek back to rewrite their header, which a named pipe cannot do: use --transport tmpfs`);
+    return 2;
+  }
+  const keep = options.keepTrajectory ? path.resolve(options.keepTrajectory) : undefined;
+
+  // The private directory, and the trajectory in it.
+  const dir = fs.mkdtempSync(path.join(privateParent(options.tmpfsDir, log), 'westream-'));
+  const file = path.join(dir, name);
+  const removeDir = () => fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    if (transport === 'fifo') (native() as unknown as { mkfifo(p: string, mode: number): void }).mkfifo(file, 0o600);
+    else fs.writeFileSync(file, '', { mode: 0o644 });
+  } catch (e) {
+    removeDir();
+    log.error(`cannot create ${file}: ${(e as Error).message}`);
+    return 1;
+  }
+
+  const { args, count } = substitute(command.slice(1), options.trajectory, file);
+  if (count === 0)
+    log.warn(
+      `the command line never mentions ${options.trajectory}: the engine must write its trajectory to $WESTREAM_TRAJECTORY (${file})`,
+    );
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    WESTREAM_TRAJECTORY: file,
+    // GROMACS would rename our file to a backup and write a new one.
+    GMX_MAXBACKUP: '-1',
+  };
+  log.debug({ file, transport, format, substituted: count }, 'trajectory ready');
+
+  // Subscribe before the engine starts: a pipe is then already open
+  // read-write, so the engine's probing open() never blocks.
+  let engine: EngineProcess | undefined;
+  let resolveExit!: (e: unknown) => void;
+  const engineDone = new Promise<unknown>((r) => (resolveExit = r));
+  let frames = 0;
+  let natoms = 0;
+  const started = process.hrtime.bigint();
+  let lastFrameAt = started;
+  const frames$ = fromTrajectory(file, {
+    format,
+    follow: true,
+    until: engineDone,
+    fifoReadWrite: transport === 'fifo',
+    tee: transport === 'fifo' ? keep : undefined,
+    discardConsumed: transport === 'tmpfs' && !keep,
+    lammpsUnits: options.lammpsUnits,
+    onOpen: (info) => {
+      natoms = info.natoms;
+      log.debug({ ...info }, 'trajectory open');
+    },
+  });
+  let subscription: { unsubscribe(): void } | undefined;
+  const stream = new Promise<Outcome>((resolve) => {
+    subscription = pipeline(frames$).subscribe({
+      next: (line) => {
+        frames++;
+        lastFrameAt = process.hrtime.bigint();
+        if (line !== undefined) process.stdout.write(line + '\n');
+      },
+      error: (error: Error) => resolve({ ok: false, error }),
+      complete: () => resolve({ ok: true, frames }),
+    });
+  });
+
+  let received: NodeJS.Signals | undefined;
+  const forward = (signal: NodeJS.Signals) => {
+    received = signal;
+    log.warn(`received ${signal}, stopping ${command[0]}`);
+    engine?.stop(options.killGrace * 1000);
+  };
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  process.on('SIGHUP', forward);
+  const cleanup = () => {
+    process.off('SIGINT', forward);
+    process.off('SIGTERM', forward);
+    process.off('SIGHUP', forward);
+    subscription?.unsubscribe();
+    if (keep && transport === 'tmpfs') {
+      try {
+        fs.copyFileSync(file, keep);
+        log.info(`kept the trajectory as ${keep}`);
+      } catch (e) {
+        log.error(`cannot keep the trajectory as ${keep}: ${(e as Error).message}`);
+      }
+    }
+    removeDir();
+  };
+
+  try {
+    try {
+      engine = new EngineProcess(command[0], args, env);
+    } catch (e) {
+      log.error(`cannot start ${command[0]}: ${(e as Error).message}`);
+      return 127;
+    }
+    let exit: EngineExit;
+    let stoppedByUs = false;
+    let streamErrorLogged = false;
+    const first = await Promise.race([stream, engine.exited.then(() => undefined, () => undefined)]);
+    if (first && !first.ok) {
+      // Corrupt data while the engine runs: stop it, there is no point going on.
+      log.error(first.error.message);
+      streamErrorLogged = true;
+      if (engine.running) {
+        log.warn(`stopping ${command[0]} (pid ${engine.pid}) because the stream failed`);
+        stoppedByUs = true;
+        engine.stop(options.killGrace * 1000);
+      }
+    }
+    try {
+      exit = await engine.exited;
+    } catch (e) {
+      log.error(`cannot start ${command[0]}: ${(e as Error).message}`);
+      resolveExit(undefined);
+      return 127;
+    }
+    // Everything the engine wrote is in the file now: drain it, then end.
+    resolveExit(exit);
+    const outcome = await stream;
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const tail = Number(process.hrtime.bigint() - lastFrameAt) / 1e6;
+    if (!outcome.ok && !streamErrorLogged) log.error(outcome.error.message);
+    if (received) {
+      log.error(`stopped by ${received} after ${frames} frames`);
+      return exitStatus({ code: null, signal: received });
+    }
+    if (exit.code !== 0 && !stoppedByUs) {
+      log.error(`${command[0]} failed with ${describeExit(exit)} after ${frames} frames`);
+      return exitStatus(exit) || 1;
+    }
+    if (!outcome.ok) return EXIT_STREAM_FAILED;
+    log.info(
+      {
+        frames,
+        natoms,
+        format,
+        transport,
+        seconds: +seconds.toFixed(3),
+        framesPerSecond: +(frames / seconds).toFixed(1),
+        msAfterLastFrame: +tail.toFixed(2),
+      },
+      `streamed ${frames} frames of ${natoms} atoms from ${name} in ${seconds.toFixed(3)} s`,
+    );
+    return 0;
+  } finally {
+    cleanup();
+  }
+}

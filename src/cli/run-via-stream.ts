@@ -1,0 +1,135 @@
+// `westream run --via-stream`: the propagator side of the stream_trajectory
+// mode. The engine streams to the `westream stream` process of the same
+// segment; its rows come back here and become WEST_PCOORD_RETURN. When that
+// process is missing or on another node, the segment is analysed locally.
+import net from 'node:net';
+import os from 'node:os';
+
+import { discardSegmentResult, writeSegmentResult } from '../westpa/segment-result.js';
+import { announce, frameAddress, peer, placementError, resultAddress, segmentKey } from '../westpa/rendezvous.js';
+import { EngineProcess, describeExit, exitStatus } from './engine-process.js';
+import type { Logger } from './logger.js';
+import { planSegment, type SegmentPlan } from './pipeline-output.js';
+import { EXIT_STREAM_FAILED, run, type RunOptions } from './run.js';
+import { netPath, type StreamResult } from './stream.js';
+
+export interface ViaStreamOptions extends RunOptions {
+  /** Seconds to wait for the stream side to announce itself. */
+  streamWait: number;
+}
+
+// Unref'd: a pending wait must never keep the process alive.
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+
+export async function runViaStream(command: string[], options: ViaStreamOptions, log: Logger): Promise<number> {
+  let plan: SegmentPlan;
+  let key;
+  try {
+    key = segmentKey();
+    plan = planSegment(options, log);
+  } catch (e) {
+    log.error((e as Error).message);
+    return 2;
+  }
+  const since = Date.now();
+  let withdraw = announce(key, 'propagator', 'stream');
+
+  // Listen for the result before anything can produce it.
+  const server = net.createServer();
+  const result = new Promise<StreamResult>((resolve) => {
+    server.on('connection', (socket) => {
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (d) => (text += d));
+      socket.on('end', () => {
+        try {
+          resolve(JSON.parse(text) as StreamResult);
+        } catch {
+          resolve({ ok: false, error: `the stream side sent an unreadable result (${text.length} bytes)` });
+        }
+      });
+    });
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(netPath(resultAddress(key)), resolve);
+    });
+  } catch (e) {
+    withdraw();
+    log.error(`cannot listen for the stream side's result at ${resultAddress(key)}: ${(e as Error).message}`);
+    return 2;
+  }
+
+  let other = peer(key, 'stream', since);
+  while (!other && Date.now() - since < options.streamWait * 1000) {
+    await sleep(50);
+    other = peer(key, 'stream', since);
+  }
+  if (!other || other.host !== os.hostname()) {
+    // Fall back: analyse here, exactly as plain `westream run` would.
+    log.warn(
+      (other ? placementError(key, other) : `no stream_trajectory process announced itself within ${options.streamWait} s`) +
+        '; analysing this segment locally',
+    );
+    server.close();
+    withdraw();
+    withdraw = announce(key, 'propagator', 'local');
+    try {
+      return await run(command, options, log);
+    } finally {
+      withdraw();
+    }
+  }
+
+  log.info(`iteration ${key.iteration} segment ${key.segId}: streaming to westream stream (pid ${other.pid})`);
+  const engine = new EngineProcess(command[0], command.slice(1), { ...process.env, WESTREAM_ADDRESS: frameAddress(key) });
+  let received: NodeJS.Signals | undefined;
+  const forward = (signal: NodeJS.Signals) => {
+    received = signal;
+    log.warn(`received ${signal}, stopping ${command[0]}`);
+    engine.stop(options.killGrace * 1000);
+  };
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  try {
+    let exit;
+    try {
+      exit = await engine.exited;
+    } catch (e) {
+      log.error(`cannot start ${command[0]}: ${(e as Error).message}`);
+      discardSegmentResult(plan.env, plan.aux);
+      return 127;
+    }
+    if (received || exit.code !== 0) {
+      discardSegmentResult(plan.env, plan.aux);
+      log.error(`${command[0]} failed with ${describeExit(exit)}`);
+      return exitStatus(exit) || 1;
+    }
+    // The stream side answers as soon as the stream ends; allow for a slow pipeline.
+    const answer = await Promise.race([result, sleep(60_000).then(() => undefined)]);
+    if (!answer || !answer.ok) {
+      discardSegmentResult(plan.env, plan.aux);
+      log.error(answer ? `stream side: ${answer.error}` : 'the stream side sent no result within 60 s after the engine exited');
+      return EXIT_STREAM_FAILED;
+    }
+    const rows = answer.rows.map((r, index) => ({
+      index,
+      pcoord: Float64Array.from(r.pcoord),
+      aux: Object.fromEntries(Object.entries(r.aux).map(([k, v]) => [k, Float64Array.from(v)])),
+    }));
+    try {
+      writeSegmentResult(plan.env, plan.shape, rows, plan.aux);
+    } catch (e) {
+      log.error((e as Error).message);
+      return EXIT_STREAM_FAILED;
+    }
+    log.info({ frames: answer.frames }, `iteration ${key.iteration} segment ${key.segId}: wrote ${rows.length} pcoord rows from the stream side`);
+    return 0;
+  } finally {
+    process.off('SIGINT', forward);
+    process.off('SIGTERM', forward);
+    server.close();
+    withdraw();
+  }
+}

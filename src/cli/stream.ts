@@ -1,0 +1,143 @@
+// `westream stream`: WESTPA's stream_trajectory executable (PR #495). It
+// gets no segment directory and no WEST_PCOORD_RETURN, so it listens where
+// the segment's propagator will look (see westpa/rendezvous.ts), analyses
+// the frames the engine streams, and sends the rows back to the propagator,
+// which writes WEST_PCOORD_RETURN.
+import net from 'node:net';
+import os from 'node:os';
+import type { Command } from 'commander';
+import { lastValueFrom, toArray } from 'rxjs';
+
+import { loadPipeline, type PcoordRow } from '../pipeline/index.js';
+import { fromChannel } from '../sources/channel.js';
+import { announce, frameAddress, peer, placementError, resultAddress, segmentKey, type SegmentKey } from '../westpa/rendezvous.js';
+import { createLogger, type Logger } from './logger.js';
+
+export interface StreamOptions {
+  pipeline: string;
+  connectTimeout: number; // seconds
+}
+
+/** What travels back to the propagator: one JSON line. */
+export type StreamResult = { ok: true; frames: number; rows: { pcoord: number[]; aux: Record<string, number[]> }[] } | { ok: false; error: string };
+
+/** Exit status when the two sides landed on different nodes. */
+export const EXIT_PLACEMENT = 4;
+
+export async function stream(options: StreamOptions, log: Logger): Promise<number> {
+  let key: SegmentKey;
+  let pipeline;
+  try {
+    key = segmentKey();
+    pipeline = loadPipeline(options.pipeline);
+  } catch (e) {
+    log.error((e as Error).message);
+    return 2;
+  }
+  const since = Date.now();
+  let connected = false;
+  let frames$;
+  try {
+    frames$ = fromChannel({
+      address: frameAddress(key),
+      expectAtoms: pipeline.topology.natoms,
+      onConnect: (info) => {
+        connected = true;
+        log.debug({ ...info }, 'engine connected');
+      },
+      onWarning: (w) => log.warn(w),
+    });
+  } catch (e) {
+    log.error(`iteration ${key.iteration} segment ${key.segId}: ${(e as Error).message}`);
+    return 2;
+  }
+  const withdraw = announce(key, 'stream');
+  log.info({ address: frames$.address, host: os.hostname() }, `iteration ${key.iteration} segment ${key.segId}: waiting for the engine`);
+
+  // While no producer has connected, watch for a propagator on another node
+  // (or one that chose to analyse locally) and for the connect time-out.
+  let stop: ((why: { message: string; status: number }) => void) | undefined;
+  const stopped = new Promise<{ message: string; status: number }>((resolve) => (stop = resolve));
+  const watch = setInterval(() => {
+    if (connected) return;
+    const other = peer(key, 'propagator', since);
+    if (other && other.host !== os.hostname()) stop!({ message: placementError(key, other), status: EXIT_PLACEMENT });
+    else if (other?.mode === 'local') stop!({ message: 'the propagator analysed this segment itself; nothing to stream', status: 0 });
+    else if (Date.now() - since > options.connectTimeout * 1000) {
+      stop!({ message: `no engine connected within ${options.connectTimeout} s (is runseg.sh using \`westream run --via-stream\`?)`, status: 3 });
+    }
+  }, 200);
+
+  let result: StreamResult;
+  try {
+    const rows = lastValueFrom(
+      frames$.pipe(pipeline.operator, toArray()),
+    );
+    const first = await Promise.race([rows.then((r) => ({ rows: r })), stopped.then((s) => ({ stop: s }))]);
+    if ('stop' in first) {
+      frames$.close();
+      if (first.stop.status === 0) log.warn(first.stop.message);
+      else log.error(first.stop.message);
+      return first.stop.status;
+    }
+    result = { ok: true, frames: first.rows.length, rows: first.rows.map(encodeRow) };
+    log.info(`iteration ${key.iteration} segment ${key.segId}: analysed ${first.rows.length} frames`);
+  } catch (e) {
+    result = { ok: false, error: (e as Error).message };
+    log.error(result.error);
+  } finally {
+    clearInterval(watch);
+    withdraw();
+  }
+  try {
+    await sendResult(resultAddress(key), result);
+  } catch (e) {
+    log.error(`could not hand the result to the propagator at ${resultAddress(key)}: ${(e as Error).message}`);
+    return 3;
+  }
+  return result.ok ? 0 : 3;
+}
+
+function encodeRow(r: PcoordRow): { pcoord: number[]; aux: Record<string, number[]> } {
+  return { pcoord: Array.from(r.pcoord), aux: Object.fromEntries(Object.entries(r.aux).map(([k, v]) => [k, Array.from(v)])) };
+}
+
+/** Linux abstract socket names: "@name" → "\0name" for Node's net module. */
+export const netPath = (address: string) => (address.startsWith('@') ? `\0${address.slice(1)}` : address);
+
+function sendResult(address: string, result: StreamResult): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(netPath(address), () => socket.end(JSON.stringify(result) + '\n', () => resolve()));
+    socket.once('error', reject);
+  });
+}
+
+export function addStreamCommand(prog: Command): void {
+  prog
+    .command('stream')
+    .summary("WESTPA's stream_trajectory executable: analyse a segment's frames for its propagator")
+    .description(
+      'Run by WESTPA (west.executable.stream_trajectory, PR #495) beside each segment. Listens on a ' +
+        'channel named after $WEST_SIM_ROOT, $WEST_CURRENT_ITER and the segment ($WEST_CURRENT_SEG_ID, or ' +
+        '$WEST_SEG_PORT - 10000), runs the pipeline on the frames the engine streams there, and sends the ' +
+        'rows to the propagator (`westream run --via-stream`), which writes WEST_PCOORD_RETURN. Both sides ' +
+        'report within seconds when they landed on different nodes.',
+    )
+    .requiredOption('--pipeline <file>', 'declarative pipeline (YAML)')
+    .option('--connect-timeout <seconds>', 'give up when no engine connects within this time', (v) => Number(v), 600)
+    .addHelpText(
+      'after',
+      `
+Examples (west.cfg):
+  west:
+    executable:
+      stream_trajectory:
+        enabled: true
+        executable: $WEST_SIM_ROOT/westpa_scripts/stream.sh   # exec westream stream --pipeline $WEST_SIM_ROOT/pcoord.yaml
+  # and in runseg.sh:
+  #   exec westream run --via-stream --pipeline $WEST_SIM_ROOT/pcoord.yaml -- python segment.py ...`,
+    )
+    .action(async (opts: StreamOptions) => {
+      prog.setOptionValue('exitCode', await stream(opts, createLogger(prog.opts().logLevel)));
+    });
+}

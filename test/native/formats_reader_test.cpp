@@ -1,0 +1,230 @@
+// TrajectoryReader over real files and pipes: finished files, growing
+// files, FIFOs, and the errors a user sees.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "formats_helpers.h"
+#include "reader.h"
+
+using namespace wsfmt;
+using westream::formats::ReaderError;
+using westream::formats::ReaderOptions;
+using westream::formats::TrajectoryReader;
+using Result = TrajectoryReader::Result;
+
+namespace {
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char t[] = "/tmp/westream-formats-XXXXXX";
+    path = mkdtemp(t);
+  }
+  ~TempDir() {
+    std::string cmd = "rm -rf '" + path + "'";
+    if (system(cmd.c_str())) {
+    }
+  }
+  std::string file(const std::string& n) const { return path + "/" + n; }
+};
+
+void write_all(int fd, const uint8_t* p, size_t n) {
+  while (n) {
+    ssize_t w = write(fd, p, n);
+    ASSERT_GT(w, 0);
+    p += w;
+    n -= size_t(w);
+  }
+}
+
+void write_file(const std::string& path, const Bytes& b) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(fd, 0);
+  write_all(fd, b.data(), b.size());
+  close(fd);
+}
+
+Bytes xtc(int frames, int n = 120) {
+  Bytes b;
+  for (int f = 0; f < frames; f++) xtc_frame(b, make_system(n, 3.0f, f), f, f * 0.5f);
+  return b;
+}
+
+int drain(TrajectoryReader& r, std::vector<int64_t>* steps = nullptr) {
+  VectorSink sink;
+  FrameData out;
+  int n = 0;
+  for (;;) {
+    Result res = r.next(sink, out);
+    if (res != Result::Frame) return res == Result::End ? n : -n - 1;
+    if (steps) steps->push_back(out.step);
+    n++;
+  }
+}
+
+}  // namespace
+
+TEST(FormatsReader, FinishedFileByMagicEvenWithAnOddName) {
+  TempDir d;
+  write_file(d.file("traj.bin"), xtc(5));
+  ReaderOptions o;
+  o.path = d.file("traj.bin");
+  TrajectoryReader r(o);
+  std::vector<int64_t> steps;
+  EXPECT_EQ(drain(r, &steps), 5);
+  EXPECT_EQ(steps, (std::vector<int64_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(r.format(), Format::Xtc);
+}
+
+TEST(FormatsReader, ErrorsNameFileFrameAndOffset) {
+  TempDir d;
+  Bytes b = xtc(3);
+  write_file(d.file("cut.xtc"), Bytes(b.begin(), b.end() - 7));
+  ReaderOptions o;
+  o.path = d.file("cut.xtc");
+  TrajectoryReader r(o);
+  VectorSink sink;
+  FrameData out;
+  EXPECT_EQ(r.next(sink, out), Result::Frame);
+  EXPECT_EQ(r.next(sink, out), Result::Frame);
+  try {
+    r.next(sink, out);
+    FAIL() << "no error";
+  } catch (const ReaderError& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find(d.file("cut.xtc") + ": frame 2 at byte "), std::string::npos) << m;
+    EXPECT_NE(m.find("truncated xtc data"), std::string::npos) << m;
+  }
+  write_file(d.file("empty.dcd"), Bytes());
+  o.path = d.file("empty.dcd");
+  TrajectoryReader e(o);
+  EXPECT_THROW(
+      {
+        try {
+          drain(e);
+        } catch (const ReaderError& x) {
+          EXPECT_NE(std::string(x.what()).find("empty file (0 bytes)"), std::string::npos);
+          throw;
+        }
+      },
+      ReaderError);
+  o.path = d.file("missing.xtc");
+  EXPECT_THROW(TrajectoryReader m(o), ReaderError);
+}
+
+TEST(FormatsReader, FollowsAGrowingFileUntilFinish) {
+  TempDir d;
+  std::string p = d.file("grow.xtc");
+  write_file(p, Bytes());
+  ReaderOptions o;
+  o.path = p;
+  o.follow = true;
+  TrajectoryReader r(o);
+  VectorSink sink;
+  FrameData out;
+  EXPECT_EQ(r.next(sink, out), Result::Wait);  // empty and still being written: not an error
+  Bytes b = xtc(4);
+  int fd = open(p.c_str(), O_WRONLY | O_APPEND);
+  size_t half = b.size() / 2 + 3;  // mid-frame
+  write_all(fd, b.data(), half);
+  int got = 0;
+  while (r.next(sink, out) == Result::Frame) got++;
+  EXPECT_GE(got, 1);
+  write_all(fd, b.data() + half, b.size() - half);
+  close(fd);
+  while (r.next(sink, out) == Result::Frame) got++;
+  EXPECT_EQ(got, 4);
+  EXPECT_EQ(r.next(sink, out), Result::Wait);
+  r.finish();
+  EXPECT_EQ(r.next(sink, out), Result::End);
+}
+
+TEST(FormatsReader, WriterDyingMidFrameIsATruncationError) {
+  TempDir d;
+  std::string p = d.file("dies.trr");
+  Bytes b;
+  System s = make_system(30, 2.0f, 1);
+  trr_frame(b, s, 0, 0, false, true, true, false);
+  trr_frame(b, s, 1, 1, false, true, true, false);
+  write_file(p, Bytes(b.begin(), b.end() - 100));
+  ReaderOptions o;
+  o.path = p;
+  o.follow = true;
+  TrajectoryReader r(o);
+  EXPECT_EQ(drain(r), -2);  // one frame, then Wait
+  r.finish();
+  try {
+    drain(r);
+    FAIL() << "no error";
+  } catch (const ReaderError& e) {
+    EXPECT_NE(std::string(e.what()).find("the writer exited mid-frame"), std::string::npos) << e.what();
+  }
+}
+
+TEST(FormatsReader, ShrinkingFileIsAnError) {
+  TempDir d;
+  std::string p = d.file("shrink.xtc");
+  write_file(p, xtc(3));
+  ReaderOptions o;
+  o.path = p;
+  o.follow = true;
+  TrajectoryReader r(o);
+  EXPECT_EQ(drain(r), -4);
+  ASSERT_EQ(truncate(p.c_str(), 10), 0);
+  EXPECT_THROW(drain(r), ReaderError);
+}
+
+TEST(FormatsReader, NamedPipeEndsWhenTheWriterCloses) {
+  TempDir d;
+  std::string p = d.file("pipe.xtc");
+  ASSERT_EQ(mkfifo(p.c_str(), 0600), 0);
+  ReaderOptions o;
+  o.path = p;
+  o.tee_path = d.file("copy.xtc");
+  TrajectoryReader r(o);
+  Bytes b = xtc(6, 2000);  // larger than a pipe's buffer in total
+  std::thread writer([&] {
+    int fd = open(p.c_str(), O_WRONLY);
+    write_all(fd, b.data(), b.size());
+    close(fd);
+  });
+  VectorSink sink;
+  FrameData out;
+  int frames = 0;
+  for (;;) {
+    Result res = r.next(sink, out);
+    if (res == Result::End) break;
+    if (res == Result::Frame) frames++;
+    else usleep(1000);  // a test-only poll; the addon waits on epoll instead
+  }
+  writer.join();
+  EXPECT_EQ(frames, 6);
+  FILE* f = fopen(d.file("copy.xtc").c_str(), "rb");
+  ASSERT_TRUE(f);
+  fseek(f, 0, SEEK_END);
+  EXPECT_EQ(size_t(ftell(f)), b.size());
+  fclose(f);
+}
+
+TEST(FormatsReader, ReadWritePipeEndsOnlyAtFinish) {
+  TempDir d;
+  std::string p = d.file("rw.xtc");
+  ASSERT_EQ(mkfifo(p.c_str(), 0600), 0);
+  ReaderOptions o;
+  o.path = p;
+  o.fifo_rdwr = true;
+  o.follow = true;
+  TrajectoryReader r(o);
+  Bytes b = xtc(2);
+  int fd = open(p.c_str(), O_WRONLY | O_NONBLOCK);  // does not block: we hold it read-write
+  ASSERT_GE(fd, 0);
+  write_all(fd, b.data(), b.size());
+  close(fd);
+  EXPECT_EQ(drain(r), -3);  // 2 frames, then Wait: closing a writer is not the end
+  r.finish();
+  EXPECT_EQ(drain(r), 0);
+}

@@ -1,0 +1,83 @@
+// `westream run --trajectory` and `westream analyze` without a real engine:
+// the lifecycle (private directory, substitution, exit statuses, cleanup).
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { start, tmpdir, venvPython, westreamBin } from './support/helpers.js';
+import { fixtures } from './support/trajectory.js';
+
+const westream = (args: string[]) => start(process.execPath, [westreamBin, ...args], { WESTREAM_LOG_LEVEL: 'info' });
+let dir: string;
+
+beforeAll(async () => {
+  dir = tmpdir('westream-cli-traj-');
+  const r = await start(venvPython, [path.join(fixtures, 'make_files.py'), dir, '30', '4']).exit;
+  if (r.code !== 0) throw new Error(r.stderr);
+}, 60_000);
+
+describe('westream run --trajectory', () => {
+  it('an engine writing a DCD onto tmpfs: the argument is replaced and everything is removed', async () => {
+    const where = path.join(dir, 'where-dcd');
+    const r = await westream([
+      'run', '--trajectory', 'out.dcd', '--pipeline', 'print', '--tmpfs-dir', dir, '--',
+      'sh', '-c', `echo "$1 $WESTREAM_TRAJECTORY $GMX_MAXBACKUP" > ${where}; cat ${dir}/small.dcd > "$1"`, 'sh', 'out.dcd',
+    ]).exit;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(4);
+    const [arg, env, backups] = fs.readFileSync(where, 'utf8').trim().split(' ');
+    expect(arg).toBe(env);
+    expect(path.dirname(arg)).toMatch(new RegExp(`^${dir}/westream-`));
+    expect(backups).toBe('-1');
+    expect(fs.existsSync(path.dirname(arg))).toBe(false);
+  });
+
+  it('--opt=FILE arguments are replaced too, and --keep-trajectory keeps a tmpfs copy', async () => {
+    const kept = path.join(dir, 'kept.nc');
+    const r = await westream([
+      'run', '--trajectory', 'md.nc', '--keep-trajectory', kept, '--pipeline', 'count', '--',
+      'sh', '-c', `f=\${1#--out=}; cat ${dir}/small.nc > "$f"`, 'sh', '--out=md.nc',
+    ]).exit;
+    expect(r.code, r.stderr).toBe(0);
+    const logs = r.stderr.trim().split('\n').map((l) => JSON.parse(l));
+    expect(logs.find((l) => /^streamed/.test(l.msg))).toMatchObject({ frames: 4, natoms: 30, format: 'netcdf' });
+    expect(logs.pop().msg).toBe(`kept the trajectory as ${kept}`);
+    expect(fs.readFileSync(kept)).toEqual(fs.readFileSync(path.join(dir, 'small.nc')));
+  });
+
+  it('an engine that writes nothing: exit 3, an empty-trajectory error, nothing left', async () => {
+    const where = path.join(dir, 'where-none');
+    const r = await westream(['run', '--trajectory', 'x.xtc', '--', 'sh', '-c', `echo "$WESTREAM_TRAJECTORY" > ${where}`]).exit;
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/x\.xtc: frame 0 at byte 0: empty file \(0 bytes\)/);
+    expect(r.stderr).toMatch(/never mentions x\.xtc/);
+    expect(fs.existsSync(path.dirname(fs.readFileSync(where, 'utf8').trim()))).toBe(false);
+  });
+
+  it('an engine that dies mid-frame: its status, the truncation logged, nothing left', async () => {
+    const where = path.join(dir, 'where-die');
+    const r = await westream([
+      'run', '--trajectory', 't.trr', '--transport', 'fifo', '--pipeline', 'count', '--',
+      'sh', '-c', `echo "$1" > ${where}; head -c 1000 ${dir}/small.trr > "$1"; kill -9 $$`, 'sh', 't.trr',
+    ]).exit;
+    expect(r.code).toBe(137);
+    expect(r.stderr).toMatch(/t\.trr: frame 2 at byte 960: truncated trr data: the stream ends 40 bytes inside frame 2 .*the writer exited mid-frame/);
+    expect(fs.existsSync(path.dirname(fs.readFileSync(where, 'utf8').trim()))).toBe(false);
+  });
+
+  it('refuses a pipe for formats whose writers seek, and an unknown extension', async () => {
+    const a = await westream(['run', '--trajectory', 'a.dcd', '--transport', 'fifo', '--', 'true']).exit;
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/dcd writers seek back .* use --transport tmpfs/);
+    const b = await westream(['run', '--trajectory', 'a.traj', '--', 'true']).exit;
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/cannot tell the format of a\.traj/);
+  });
+
+  it('a command that cannot start: 127, nothing left', async () => {
+    const before = fs.readdirSync(dir).filter((n) => n.startsWith('westream-'));
+    const r = await westream(['run', '--trajectory', 'a.xtc', '--tmpfs-dir', dir, '--', '/nonexistent/engine', 'a.xtc']).exit;
+    expect(r.code).toBe(127);
+    expect(fs.readdirSync(dir).filter((n) => n.startsWith('westream-'))).toEqual(before);
+  });
+});

@@ -1,0 +1,107 @@
+// `westream stream` (WESTPA's stream_trajectory, PR #495) and `westream run
+// --via-stream` (the propagator side). PyPI's WESTPA has no
+// stream_trajectory block, so both sides get the exact environment WESTPA's
+// PR #495 gives them: the stream child only WEST_SIM_ROOT, WEST_CURRENT_ITER,
+// WEST_SEG_PORT (10000 + seg id) and the random variables; the propagator
+// the usual segment variables.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+import { start, tmpdir, venvPython, westreamBin } from './support/helpers.js';
+
+function simRoot(): string {
+  const sim = tmpdir('westream-stream-');
+  fs.writeFileSync(
+    path.join(sim, 'west.cfg'),
+    'west:\n  system:\n    system_options:\n      pcoord_ndim: 1\n      pcoord_len: 4\n      pcoord_dtype: !!python/name:numpy.float32\n',
+  );
+  fs.writeFileSync(
+    path.join(sim, 'two.pdb'),
+    'ATOM      1 NA    NA A   1       0.000   0.000   0.000  1.00  0.00          NA\nATOM      2 CL    CL A   2       3.000   0.000   0.000  1.00  0.00          CL\nEND\n',
+  );
+  fs.writeFileSync(path.join(sim, 'pcoord.yaml'), 'topology: two.pdb\npcoord:\n  - distance: {a: name NA, b: name CL}\n');
+  // The engine: 4 frames, Cl at x = 3, 4, 5, 6 Å.
+  fs.writeFileSync(
+    path.join(sim, 'engine.py'),
+    'import numpy as np, westream\nwith westream.Producer(2) as p:\n    for k in range(4):\n        p.send(np.array([[0, 0, 0], [3.0 + k, 0, 0]]), step=k)\n',
+  );
+  return sim;
+}
+
+const streamEnv = (sim: string, seg: number) => ({
+  WEST_SIM_ROOT: sim,
+  WEST_CURRENT_ITER: '2',
+  WEST_SEG_PORT: String(10000 + seg),
+  WEST_RAND16: '1234',
+  WEST_PCOORD_RETURN: '',
+  WEST_CURRENT_SEG_ID: '',
+});
+
+function propagatorEnv(sim: string, seg: number): NodeJS.ProcessEnv {
+  const ret = path.join(sim, `pcoord-${seg}.txt`);
+  fs.writeFileSync(ret, '');
+  return {
+    WEST_SIM_ROOT: sim,
+    WEST_CURRENT_ITER: '2',
+    WEST_CURRENT_SEG_ID: String(seg),
+    WEST_CURRENT_SEG_DATA_REF: sim,
+    WEST_CURRENT_SEG_INITPOINT_TYPE: 'SEG_INITPOINT_CONTINUES',
+    WEST_PCOORD_RETURN: ret,
+  };
+}
+
+describe('westream stream + westream run --via-stream', () => {
+  it('frames go to the stream process; its pcoords come back and are written by the propagator', async () => {
+    const sim = simRoot();
+    const streamSide = start(process.execPath, [westreamBin, 'stream', '--pipeline', path.join(sim, 'pcoord.yaml')], streamEnv(sim, 7));
+    const env = propagatorEnv(sim, 7);
+    const prop = await start(process.execPath, [westreamBin, 'run', '--via-stream', '--pipeline', path.join(sim, 'pcoord.yaml'), '--', venvPython, path.join(sim, 'engine.py')], env).exit;
+    expect(prop.code, prop.stderr).toBe(0);
+    expect(prop.stderr).toMatch(/streaming to westream stream/);
+    expect(prop.stderr).toMatch(/wrote 4 pcoord rows from the stream side/);
+    const s = await streamSide.exit;
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stderr).toMatch(/iteration 2 segment 7: analysed 4 frames/);
+    expect(fs.readFileSync(env.WEST_PCOORD_RETURN!, 'utf8').trim().split('\n').map(Number)).toEqual([3, 4, 5, 6]);
+  });
+
+  it('on different nodes both sides say so within seconds; the propagator analyses locally', async () => {
+    const sim = simRoot();
+    // Another hostname (a UTS namespace) stands in for another node.
+    const streamSide = start('unshare', ['--uts', 'sh', '-c', `hostname other-node && exec "${process.execPath}" "${westreamBin}" stream --pipeline "${path.join(sim, 'pcoord.yaml')}"`], streamEnv(sim, 3));
+    const env = propagatorEnv(sim, 3);
+    const t0 = performance.now();
+    const prop = await start(process.execPath, [westreamBin, 'run', '--via-stream', '--pipeline', path.join(sim, 'pcoord.yaml'), '--', venvPython, path.join(sim, 'engine.py')], env).exit;
+    expect(prop.code, prop.stderr).toBe(0);
+    expect(prop.stderr).toMatch(/the stream side runs on node other-node .*; analysing this segment locally/);
+    expect(fs.readFileSync(env.WEST_PCOORD_RETURN!, 'utf8').trim().split('\n').map(Number)).toEqual([3, 4, 5, 6]);
+    const s = await streamSide.exit;
+    expect(s.code).toBe(4);
+    expect(s.stderr).toMatch(/the propagator side runs on node .*this stream side on other-node/);
+    expect(performance.now() - t0).toBeLessThan(15_000);
+  });
+
+  it('without a stream side the propagator falls back to local analysis after --stream-wait', async () => {
+    const sim = simRoot();
+    const env = propagatorEnv(sim, 1);
+    const prop = await start(process.execPath, [westreamBin, 'run', '--via-stream', '--stream-wait', '0.5', '--pipeline', path.join(sim, 'pcoord.yaml'), '--', venvPython, path.join(sim, 'engine.py')], env).exit;
+    expect(prop.code, prop.stderr).toBe(0);
+    expect(prop.stderr).toMatch(/no stream_trajectory process announced itself within 0.5 s; analysing this segment locally/);
+    expect(fs.readFileSync(env.WEST_PCOORD_RETURN!, 'utf8').trim().split('\n').map(Number)).toEqual([3, 4, 5, 6]);
+  });
+
+  it('a stream side whose engine never comes times out with a clear message', async () => {
+    const sim = simRoot();
+    const s = await start(process.execPath, [westreamBin, 'stream', '--connect-timeout', '1', '--pipeline', path.join(sim, 'pcoord.yaml')], streamEnv(sim, 5)).exit;
+    expect(s.code).toBe(3);
+    expect(s.stderr).toMatch(/no engine connected within 1 s/);
+  });
+
+  it('a stream side without WEST_SEG_PORT or WEST_CURRENT_SEG_ID says what is missing', async () => {
+    const sim = simRoot();
+    const s = await start(process.execPath, [westreamBin, 'stream', '--pipeline', path.join(sim, 'pcoord.yaml')], { ...streamEnv(sim, 5), WEST_SEG_PORT: '' }).exit;
+    expect(s.code).toBe(2);
+    expect(s.stderr).toMatch(/neither WEST_CURRENT_SEG_ID nor WEST_SEG_PORT is set/);
+  });
+});
