@@ -89,6 +89,10 @@ describe('westream stream + westream run --via-stream', () => {
     expect(prop.code, prop.stderr).toBe(0);
     expect(prop.stderr).toMatch(/no stream_trajectory process announced itself within 0.5 s; analysing this segment locally/);
     expect(fs.readFileSync(env.WEST_PCOORD_RETURN!, 'utf8').trim().split('\n').map(Number)).toEqual([3, 4, 5, 6]);
+    // A stream side that starts late learns it is not needed, and stops.
+    const late = await start(process.execPath, [westreamBin, 'stream', '--pipeline', path.join(sim, 'pcoord.yaml')], streamEnv(sim, 1)).exit;
+    expect(late.code).toBe(0);
+    expect(late.stderr).toMatch(/the propagator analysed this segment itself/);
   });
 
   it('a stream side whose engine never comes times out with a clear message', async () => {

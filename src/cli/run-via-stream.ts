@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 
 import { discardSegmentResult, writeSegmentResult } from '../westpa/segment-result.js';
-import { announce, frameAddress, peer, placementError, resultAddress, segmentKey } from '../westpa/rendezvous.js';
+import { announce, frameAddress, peer, placementError, pruneOldRecords, resultAddress, segmentKey } from '../westpa/rendezvous.js';
 import { EngineProcess, describeExit, exitStatus } from './engine-process.js';
 import type { Logger } from './logger.js';
 import { planSegment, type SegmentPlan } from './pipeline-output.js';
@@ -32,7 +32,7 @@ export async function runViaStream(command: string[], options: ViaStreamOptions,
     return 2;
   }
   const since = Date.now();
-  let withdraw = announce(key, 'propagator', 'stream');
+  const withdraw = announce(key, 'propagator', 'stream');
 
   // Listen for the result before anything can produce it.
   const server = net.createServer();
@@ -67,19 +67,17 @@ export async function runViaStream(command: string[], options: ViaStreamOptions,
     other = peer(key, 'stream', since);
   }
   if (!other || other.host !== os.hostname()) {
-    // Fall back: analyse here, exactly as plain `westream run` would.
+    // Fall back: analyse here, exactly as plain `westream run` would. The
+    // 'local' record stays, so a stream side that comes late (or runs on
+    // another node) learns it and stops; it removes the record when read.
     log.warn(
       (other ? placementError(key, other) : `no stream_trajectory process announced itself within ${options.streamWait} s`) +
         '; analysing this segment locally',
     );
     server.close();
-    withdraw();
-    withdraw = announce(key, 'propagator', 'local');
-    try {
-      return await run(command, options, log);
-    } finally {
-      withdraw();
-    }
+    announce(key, 'propagator', 'local');
+    pruneOldRecords(key);
+    return await run(command, options, log);
   }
 
   log.info(`iteration ${key.iteration} segment ${key.segId}: streaming to westream stream (pid ${other.pid})`);

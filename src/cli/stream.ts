@@ -10,7 +10,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 
 import { loadPipeline, type PcoordRow } from '../pipeline/index.js';
 import { fromChannel } from '../sources/channel.js';
-import { announce, frameAddress, peer, placementError, resultAddress, segmentKey, type SegmentKey } from '../westpa/rendezvous.js';
+import { announce, consume, frameAddress, peer, placementError, resultAddress, segmentKey, type SegmentKey } from '../westpa/rendezvous.js';
 import { createLogger, type Logger } from './logger.js';
 
 export interface StreamOptions {
@@ -61,6 +61,7 @@ export async function stream(options: StreamOptions, log: Logger): Promise<numbe
   const watch = setInterval(() => {
     if (connected) return;
     const other = peer(key, 'propagator', since);
+    if (other && (other.host !== os.hostname() || other.mode === 'local')) consume(key, 'propagator');
     if (other && other.host !== os.hostname()) stop!({ message: placementError(key, other), status: EXIT_PLACEMENT });
     else if (other?.mode === 'local') stop!({ message: 'the propagator analysed this segment itself; nothing to stream', status: 0 });
     else if (Date.now() - since > options.connectTimeout * 1000) {

@@ -70,8 +70,22 @@ export const frameAddress = (key: SegmentKey) => `@${tag(key)}`;
 /** Where the stream side sends the pcoords back (the propagator side listens). */
 export const resultAddress = (key: SegmentKey) => `@${tag(key)}-result`;
 
+function iterationDir(simRoot: string, iteration: number): string {
+  return path.join(simRoot, '.westream', 'rendezvous', String(iteration));
+}
+
 function recordFile(key: SegmentKey, side: Side): string {
-  return path.join(key.simRoot, '.westream', 'rendezvous', `${key.iteration}-${key.segId}.${side}.json`);
+  return path.join(iterationDir(key.simRoot, key.iteration), `${key.segId}.${side}.json`);
+}
+
+/** Records of iterations long finished (left by fallbacks) are removed as the run goes on. */
+export function pruneOldRecords(key: SegmentKey): void {
+  if (key.iteration >= 2) fs.rmSync(iterationDir(key.simRoot, key.iteration - 2), { recursive: true, force: true });
+}
+
+/** Removes the other side's record once it has been read. */
+export function consume(key: SegmentKey, side: Side): void {
+  fs.rmSync(recordFile(key, side), { force: true });
 }
 
 /** Announces this side (atomically: a reader never sees half a record). */
