@@ -19,7 +19,8 @@
 //            gmx mdrun alone (no IMD, no trajectory: the engine's own time)
 //   replay   a captured GROMACS frame replayed by a server as fast as the
 //            client reads (the client, not the engine, sets the pace):
-//            westream | imdclient
+//            westream (TCP connect) | westream (server in a private netns,
+//            socket handed over: the default engine path) | imdclient
 // Repetitions are interleaved (rep 1 of every row, then rep 2, ...).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -229,7 +230,8 @@ const ROWS = [
   { key: 'westream-xtc', group: 'live', label: 'westream XTC named pipe (fromTrajectory)' },
   { key: 'westream-cli', group: 'live', label: '`westream run --imd gromacs` (CLI, wall only)' },
   { key: 'gmx-alone', group: 'live', label: 'gmx mdrun alone (no IMD, no trajectory)' },
-  { key: 'westream-replay', group: 'replay', label: 'westream fromImd' },
+  { key: 'westream-replay', group: 'replay', label: 'westream fromImd (TCP connect, host namespace)' },
+  { key: 'westream-replay-netns', group: 'replay', label: 'westream fromImd (socket handed over from a private netns, the default path)' },
   { key: 'imdclient-replay', group: 'replay', label: 'imdclient 0.2.4 IMDClient (Python)' },
 ];
 
@@ -254,6 +256,8 @@ async function runRow(key, rep, natoms, frameFile) {
       return measure(node, [path.join(root, 'bin', 'westream.js'), 'run', '--imd', 'gromacs', '--pipeline', 'count', '--log-level', 'warn', '--', 'gmx', 'mdrun', '-s', 'imd.tpr', '-nt', '1', '-deffnm', `cli-${rep}`]);
     case 'gmx-alone':
       return measure('gmx', ['-quiet', 'mdrun', '-s', 'imd.tpr', '-nt', '1', '-deffnm', `alone-${rep}`]);
+    case 'westream-replay-netns':
+      return measure(node, [consumer, '--mode', 'replay-netns', '--server', path.join(here, 'replay_server.mjs'), '--frame', frameFile, '--frames', String(replayFrames), '--out', pc(key), ...box]);
     case 'westream-replay':
     case 'imdclient-replay': {
       const srv = await replayServer(frameFile);
@@ -346,6 +350,7 @@ function ratios(summary) {
   };
   return {
     'replay frames/s, westream / imdclient': q('westream-replay', 'imdclient-replay', 'fps'),
+    'replay frames/s, westream via netns hand-over / imdclient': q('westream-replay-netns', 'imdclient-replay', 'fps'),
     'live frames/s, westream (netns) / imdclient': q('westream-netns', 'imdclient', 'fps'),
     'spawn → first frame, imdclient / westream (netns)': q('westream-netns', 'imdclient', 'startupMs', true),
     'consumer CPU, imdclient / westream (netns)': q('westream-netns', 'imdclient', 'cpuSeconds', true),

@@ -4,6 +4,9 @@
 //   --mode imd     launch `gmx mdrun` with westream's launcher (--isolation
 //                  netns|port0) and read it with fromImd
 //   --mode replay  read a replayed IMD stream from 127.0.0.1:--port
+//   --mode replay-netns  start the replay server (--server, --frame, --frames)
+//                  in a private network namespace and read it through a socket
+//                  handed over from there (the default path for engines)
 //   --mode xtc     `gmx mdrun -x FIFO` into a named pipe, read with fromTrajectory
 //
 // The pipeline computes one progress coordinate per frame (the minimum-image
@@ -78,6 +81,23 @@ if (mode === 'imd') {
     return e;
   });
   await lastValueFrom(fromImd({ connect: () => launch.connect(), engine: 'gromacs', reconnects: 3 }).pipe(tap(onFrame), ignoreElements()), { defaultValue: undefined });
+} else if (mode === 'replay-netns') {
+  // The replay server runs inside a private network namespace under westream's
+  // supervisor; the socket is made there and handed over, as for a netns engine.
+  const { SupervisedEngine } = await import(new URL('launch/supervised.js', dist));
+  const eng = new SupervisedEngine({ command: [process.execPath, arg('server'), '--frame', arg('frame'), '--frames', arg('frames')], netns: true });
+  let text = '';
+  const port = await new Promise((resolve, reject) => {
+    eng.stdout.on('data', (d) => {
+      text += d;
+      const m = /LISTENING (\d+)/.exec(text);
+      if (m) resolve(Number(m[1]));
+    });
+    eng.exited.then(() => reject(new Error(`replay server exited: ${text}`)));
+  });
+  tEngineStart = tReady = now();
+  await lastValueFrom(fromImd({ connect: () => eng.connect(port), engine: 'gromacs' }).pipe(tap(onFrame), ignoreElements()), { defaultValue: undefined });
+  engineExit = eng.exited;
 } else if (mode === 'replay') {
   tEngineStart = tReady = now();
   await lastValueFrom(fromImd({ connect: { host: '127.0.0.1', port: Number(arg('port')) }, engine: 'gromacs' }).pipe(tap(onFrame), ignoreElements()), {

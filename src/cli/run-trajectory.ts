@@ -12,9 +12,9 @@ import { native } from '../core/native.js';
 import { fromTrajectory, trajectoryFormats, type TrajectoryFormat } from '../sources/trajectory.js';
 import { EngineProcess, describeExit, exitStatus, type EngineExit } from './engine-process.js';
 import type { Logger } from './logger.js';
-import { pipelineFor } from './pipelines.js';
+import { createPipelineOutput, type OutputOptions, type PipelineOutput } from './pipeline-output.js';
 
-export interface RunTrajectoryOptions {
+export interface RunTrajectoryOptions extends OutputOptions {
   pipeline: string;
   trajectory: string;
   keepTrajectory?: string;
@@ -92,7 +92,14 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
     log.error('no command given: use `westream run --trajectory FILE [options] -- COMMAND [ARGS...]`');
     return 2;
   }
-  const pipeline = pipelineFor(options.pipeline);
+  let output: PipelineOutput;
+  try {
+    output = createPipelineOutput(options, log);
+  } catch (e) {
+    log.error((e as Error).message); // a bad pipeline file, west.cfg or WESTPA environment
+    return 2;
+  }
+  const pipeline = (f: Parameters<PipelineOutput['apply']>[0]) => output.apply(f);
   const name = path.basename(options.trajectory);
   let format = options.format as TrajectoryFormat | undefined;
   if (format !== undefined && !trajectoryFormats.includes(format)) {
@@ -235,6 +242,7 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const tail = Number(process.hrtime.bigint() - lastFrameAt) / 1e6;
     if (!outcome.ok && !streamErrorLogged) log.error(outcome.error.message);
+    if (received || (exit.code !== 0 && !stoppedByUs) || !outcome.ok) output.finish(false);
     if (received) {
       log.error(`stopped by ${received} after ${frames} frames`);
       return exitStatus({ code: null, signal: received });
@@ -244,6 +252,12 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
       return exitStatus(exit) || 1;
     }
     if (!outcome.ok) return EXIT_STREAM_FAILED;
+    try {
+      output.finish(true);
+    } catch (e) {
+      log.error((e as Error).message);
+      return EXIT_STREAM_FAILED;
+    }
     log.info(
       {
         frames,

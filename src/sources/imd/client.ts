@@ -452,13 +452,22 @@ class ImdConnection {
    * socket with `onread`; if Node's internals do not allow that, use it as is.
    */
   private adopt(s: net.Socket): net.Socket {
-    const h = (s as unknown as { _handle?: { readStop?: () => number; reading?: boolean } | null })._handle;
-    if (!h || typeof h.readStop !== 'function' || s.bytesRead !== 0 || s.readableLength !== 0 || s.connecting || s.destroyed) return s;
+    type Handle = { readStop?: () => number; readStart?: () => number; reading?: boolean };
+    const h = (s as unknown as { _handle?: Handle | null })._handle;
+    if (!h || typeof h.readStop !== 'function' || typeof h.readStart !== 'function' || s.bytesRead !== 0 || s.readableLength !== 0 || s.connecting || s.destroyed) {
+      return s;
+    }
     try {
       h.readStop();
       h.reading = false;
       (s as unknown as { _handle: unknown })._handle = null;
-      return new net.Socket({ handle: h as never, readable: true, writable: true, onread: this.onread() } as net.SocketConstructorOpts);
+      const fresh = new net.Socket({ handle: h as never, readable: true, writable: true, onread: this.onread() } as net.SocketConstructorOpts);
+      // The new socket starts reading in its constructor; make sure it did (a socket that never reads would wait forever).
+      if (Reflect.get(h, 'reading') !== true) {
+        h.reading = true;
+        h.readStart();
+      }
+      return fresh;
     } catch {
       return s;
     }
