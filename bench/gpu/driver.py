@@ -1,0 +1,259 @@
+"""GPU benchmark: OpenMM ns/day with no output, with westream streaming, and
+with a DCD, on the CUDA platform (bench/gpu/run.sh runs this).
+
+    python driver.py all  [--platform CUDA] [--atoms-scale full|small] [--steps N] [--rounds R] [--out FILE]
+    python driver.py build OUTDIR [--atoms-scale full|small] [--platform P]
+    python driver.py run OUTDIR --mode none|westream|dcd [--steps N] [--interval 100] [--platform P]
+
+`all` builds a solvated system (Na+/Cl- at 0.15 M in TIP3P, Amber14, PME,
+HBonds; ~25k atoms for `full`, ~1.5k for `small`) with Modeller and OpenMM's
+bundled force fields (no downloads), minimises it once, then runs R rounds of
+the three modes interleaved, each mode in a fresh process:
+
+  none      simulation.step(N), no reporters
+  westream  `westream run --pipeline PIPELINE.yaml -- python driver.py run ...`:
+            StreamReporter every --interval steps; the pipeline (Na-Cl
+            distance, minimum image) runs in westream's Node process
+  dcd       DCDReporter every --interval steps
+
+Each engine process warms up (context creation, kernels compiled, 1000 steps),
+synchronises with getState(), then times N steps up to a final getState();
+ns/day = N × 2 fs / that time. Prints medians, [min–max] and ratios against
+no output (goal: westream ≥ 0.99×). Results are written to --out only for the
+CUDA platform: CPU runs exist to test this script's logic, not to measure.
+"""
+import argparse
+import json
+import os
+import platform as pyplatform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+DT_PS = 0.002
+SCALES = {"full": 6.35, "small": 2.5}  # cubic box edge (nm): ~25k / ~1.5k atoms
+
+
+def die(msg, code=2):
+    print(f"bench/gpu: {msg}", file=sys.stderr)
+    sys.exit(code)
+
+
+def import_openmm():
+    try:
+        import openmm
+        from openmm import app, unit
+    except ImportError as e:
+        die(f"cannot import openmm ({e}): install OpenMM with CUDA support (pip install 'openmm[cuda12]' or conda-forge openmm) "
+            "into the Python that run.sh uses (WESTREAM_PYTHON, else .venv/bin/python, else python3)")
+    return openmm, app, unit
+
+
+def get_platform(name):
+    openmm, _, _ = import_openmm()
+    names = [openmm.Platform.getPlatform(i).getName() for i in range(openmm.Platform.getNumPlatforms())]
+    if name not in names:
+        errors = "; ".join(openmm.Platform.getPluginLoadFailures()) or "none reported"
+        die(f"OpenMM platform {name!r} is not available (platforms: {', '.join(names)}; plugin load failures: {errors}). "
+            + ("This benchmark needs an NVIDIA GPU with a CUDA-enabled OpenMM build; test the script's logic with "
+               "--platform CPU --atoms-scale small." if name == "CUDA" else ""))
+    return openmm.Platform.getPlatformByName(name)
+
+
+def platform_properties(name):
+    return {"Precision": "mixed"} if name in ("CUDA", "OpenCL") else {}
+
+
+def build(outdir, scale, platform_name):
+    openmm, app, unit = import_openmm()
+    box = SCALES[scale]
+    top = app.Topology()
+    chain = top.addChain()
+    for name, element in (("NA", "Na"), ("CL", "Cl")):
+        residue = top.addResidue(name, chain)
+        top.addAtom(name, app.Element.getBySymbol(element), residue)
+    positions = [openmm.Vec3(0.0, 0.0, 0.0), openmm.Vec3(0.5, 0.0, 0.0)] * unit.nanometer
+    ff = app.ForceField("amber14-all.xml", "amber14/tip3p.xml")
+    modeller = app.Modeller(top, positions)
+    modeller.addSolvent(ff, model="tip3p", boxSize=openmm.Vec3(box, box, box) * unit.nanometer,
+                        ionicStrength=0.15 * unit.molar)
+    system = ff.createSystem(modeller.topology, nonbondedMethod=app.PME, nonbondedCutoff=1.0 * unit.nanometer,
+                             constraints=app.HBonds)
+    integrator = openmm.LangevinMiddleIntegrator(300 * unit.kelvin, 1 / unit.picosecond, DT_PS * unit.picoseconds)
+    sim = app.Simulation(modeller.topology, system, integrator, get_platform(platform_name),
+                         platform_properties(platform_name))
+    sim.context.setPositions(modeller.positions)
+    sim.minimizeEnergy(maxIterations=200)
+    sim.context.setVelocitiesToTemperature(300 * unit.kelvin, 1)
+    state = sim.context.getState(getPositions=True, getVelocities=True, enforcePeriodicBox=True)
+    os.makedirs(outdir, exist_ok=True)
+    with open(os.path.join(outdir, "system.xml"), "w") as f:
+        f.write(openmm.XmlSerializer.serialize(system))
+    with open(os.path.join(outdir, "state.xml"), "w") as f:
+        f.write(openmm.XmlSerializer.serialize(state))
+    with open(os.path.join(outdir, "top.pdb"), "w") as f:
+        app.PDBFile.writeFile(modeller.topology, state.getPositions(), f)
+    with open(os.path.join(outdir, "pipeline.yaml"), "w") as f:
+        f.write("# bench/gpu: a light pcoord so the stream is analysed, not just counted\n"
+                "topology: top.pdb\npcoord:\n  - distance: {a: index 0, b: index 1}\n")
+    return system.getNumParticles()
+
+
+def run(outdir, mode, steps, interval, platform_name, warmup=1000):
+    openmm, app, unit = import_openmm()
+    with open(os.path.join(outdir, "system.xml")) as f:
+        system = openmm.XmlSerializer.deserialize(f.read())
+    pdb = app.PDBFile(os.path.join(outdir, "top.pdb"))
+    integrator = openmm.LangevinMiddleIntegrator(300 * unit.kelvin, 1 / unit.picosecond, DT_PS * unit.picoseconds)
+    integrator.setRandomNumberSeed(1)
+    sim = app.Simulation(pdb.topology, system, integrator, get_platform(platform_name),
+                         platform_properties(platform_name))
+    sim.loadState(os.path.join(outdir, "state.xml"))
+    reporter = None
+    if mode == "westream":
+        if not os.environ.get("WESTREAM_ADDRESS"):
+            die("--mode westream must run under `westream run` (WESTREAM_ADDRESS is not set)")
+        from westream.openmm import StreamReporter
+        reporter = StreamReporter(interval, enforcePeriodicBox=True)
+        sim.reporters.append(reporter)
+    elif mode == "dcd":
+        dcd = os.path.join(outdir, f"out-{os.getpid()}.dcd")
+        sim.reporters.append(app.DCDReporter(dcd, interval, enforcePeriodicBox=True))
+    sim.step(warmup)  # kernels compiled, reporters opened, the first frames sent
+    sim.context.getState(getEnergy=True)  # synchronise
+    t0 = time.perf_counter()
+    sim.step(steps)
+    sim.context.getState(getEnergy=True)
+    dt = time.perf_counter() - t0
+    if reporter is not None:
+        reporter.end()
+        reporter.close()
+    if mode == "dcd":
+        size = os.path.getsize(dcd)
+        os.remove(dcd)
+    else:
+        size = None
+    ns_per_day = steps * DT_PS / 1000 / dt * 86400
+    print(json.dumps({"mode": mode, "steps": steps, "interval": interval, "seconds": dt, "nsPerDay": ns_per_day,
+                      "atoms": system.getNumParticles(), "dcdBytes": size}), flush=True)
+
+
+def find_node():
+    node = shutil.which("node")
+    if not node:
+        die("node (>= 20) not found on PATH: westream's CLI needs it")
+    cli = os.path.join(ROOT, "bin", "westream.js")
+    for f in (cli, os.path.join(ROOT, "dist", "cli", "main.js"), os.path.join(ROOT, "build", "Release", "westream.node")):
+        if not os.path.exists(f):
+            die(f"missing {os.path.relpath(f, ROOT)}: run `npm ci` (builds the addon and dist/) in {ROOT} first")
+    return node, cli
+
+
+def gpu_info():
+    try:
+        return subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"],
+                              capture_output=True, text=True, timeout=20).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def all_modes(args):
+    openmm, _, _ = import_openmm()
+    get_platform(args.platform)  # clear error before anything else
+    try:
+        import westream.openmm  # noqa: F401
+    except ImportError as e:
+        die(f"cannot import westream's Python package ({e}): pip install {os.path.join(ROOT, 'python')} (or its wheel) into {sys.executable}")
+    node, cli = find_node()
+    work = tempfile.mkdtemp(prefix="westream-gpu-")
+    try:
+        t = time.time()
+        natoms = build(work, args.atoms_scale, args.platform)
+        print(f"built {natoms} atoms (box {SCALES[args.atoms_scale]} nm, PME, HBonds, 2 fs) in {time.time() - t:.1f} s; "
+              f"platform {args.platform}; {args.steps} timed steps per run, output every {args.interval} steps, "
+              f"{args.rounds} rounds", flush=True)
+        modes = ["none", "westream", "dcd"]
+        results = {m: [] for m in modes}
+        for r in range(args.rounds):
+            order = modes[r % 3:] + modes[:r % 3]
+            for mode in order:
+                cmd = [sys.executable, os.path.abspath(__file__), "run", work, "--mode", mode, "--steps", str(args.steps),
+                       "--interval", str(args.interval), "--platform", args.platform]
+                if mode == "westream":
+                    cmd = [node, cli, "run", "--pipeline", os.path.join(work, "pipeline.yaml"), "--"] + cmd
+                p = subprocess.run(cmd, capture_output=True, text=True)
+                lines = [l for l in p.stdout.splitlines() if l.startswith('{"mode"')]
+                if p.returncode != 0 or not lines:
+                    die(f"{mode} run failed (exit {p.returncode}):\n{p.stderr[-3000:]}", 1)
+                res = json.loads(lines[-1])
+                if mode == "westream":
+                    rows = [l for l in p.stdout.splitlines() if l and not l.startswith("{")]
+                    res["pipelineRows"] = len(rows)
+                    expect = (1000 + args.steps) // args.interval
+                    if len(rows) != expect:
+                        die(f"westream run analysed {len(rows)} frames, expected {expect}", 1)
+                results[mode].append(res["nsPerDay"])
+                print(f"  round {r}: {mode:8s} {res['nsPerDay']:10.1f} ns/day", flush=True)
+        med = {m: statistics.median(v) for m, v in results.items()}
+        ratios = {"westream/none": med["westream"] / med["none"], "dcd/none": med["dcd"] / med["none"]}
+        print(f"\n{natoms} atoms on {args.platform}, output every {args.interval} steps, median [min-max] of {args.rounds}:")
+        for m in modes:
+            print(f"  {m:8s} {med[m]:10.1f} ns/day [{min(results[m]):.1f}-{max(results[m]):.1f}]")
+        goal = ratios["westream/none"] >= 0.99
+        print(f"  westream / no output = {ratios['westream/none']:.3f}x (goal >= 0.99x: {'met' if goal else 'NOT met'}); "
+              f"DCD / no output = {ratios['dcd/none']:.3f}x")
+        if args.platform != "CUDA":
+            print(f"({args.platform} platform: a test of the script's logic; nothing written, and these numbers are not results)")
+            return
+        out = args.out or os.path.join(ROOT, "bench", "results", "gpu.json")
+        json.dump({
+            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "machine": {"gpu": gpu_info(), "node": pyplatform.node(), "cpu": pyplatform.processor() or pyplatform.machine(),
+                        "cores": os.cpu_count(), "python": pyplatform.python_version(), "openmm": openmm.__version__,
+                        "nodejs": subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip(),
+                        "platform": args.platform, "precision": "mixed"},
+            "atoms": natoms, "steps": args.steps, "interval": args.interval, "rounds": args.rounds,
+            "nsPerDay": {m: {"median": med[m], "min": min(v), "max": max(v), "values": v} for m, v in results.items()},
+            "ratios": ratios, "goal": {"westream/none": 0.99, "met": goal},
+        }, open(out, "w"), indent=2)
+        print(f"wrote {os.path.relpath(out, ROOT)}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("all")
+    a.add_argument("--platform", default="CUDA")
+    a.add_argument("--atoms-scale", choices=sorted(SCALES), default="full")
+    a.add_argument("--steps", type=int, default=50000)
+    a.add_argument("--interval", type=int, default=100)
+    a.add_argument("--rounds", type=int, default=3)
+    a.add_argument("--out")
+    b = sub.add_parser("build")
+    b.add_argument("outdir")
+    b.add_argument("--atoms-scale", choices=sorted(SCALES), default="full")
+    b.add_argument("--platform", default="CUDA")
+    r = sub.add_parser("run")
+    r.add_argument("outdir")
+    r.add_argument("--mode", choices=["none", "westream", "dcd"], required=True)
+    r.add_argument("--steps", type=int, default=50000)
+    r.add_argument("--interval", type=int, default=100)
+    r.add_argument("--platform", default="CUDA")
+    args = ap.parse_args()
+    if args.cmd == "all":
+        all_modes(args)
+    elif args.cmd == "build":
+        print(build(args.outdir, args.atoms_scale, args.platform))
+    else:
+        run(args.outdir, args.mode, args.steps, args.interval, args.platform)
+
+
+if __name__ == "__main__":
+    main()
