@@ -99,6 +99,11 @@ Examples:
 
 /** Runs the CLI; resolves to the process exit status. */
 export async function main(argv: string[]): Promise<number> {
+  // `westream analyze … | head`: a reader that goes away is not a crash;
+  // the lines it no longer wants are dropped.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
   const prog = program();
   prog.exitOverride();
   try {
