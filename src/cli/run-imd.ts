@@ -14,9 +14,9 @@ import { fromImd } from '../sources/imd/index.js';
 import { LAMMPS_UNITS } from '../sources/imd/units.js';
 import { describeExit, exitStatus, type EngineExit } from './engine-process.js';
 import type { Logger } from './logger.js';
-import { pipelineFor } from './pipelines.js';
+import { createPipelineOutput, type OutputOptions, type PipelineOutput } from './pipeline-output.js';
 
-export interface RunImdOptions {
+export interface RunImdOptions extends OutputOptions {
   pipeline: string;
   imd: string;
   imdIsolation?: string;
@@ -77,13 +77,14 @@ export async function runImd(command: string[], options: RunImdOptions, log: Log
     return 2;
   }
   const engineName = options.imd as ImdEngineName;
-  let pipeline: ReturnType<typeof pipelineFor>;
+  let output: PipelineOutput;
   try {
-    pipeline = pipelineFor(options.pipeline);
+    output = createPipelineOutput(options, log); // a bad pipeline file, west.cfg or WESTPA environment
   } catch (e) {
     log.error((e as Error).message);
     return 2;
   }
+  const pipeline = (f: Parameters<PipelineOutput['apply']>[0]) => output.apply(f);
 
   // LAMMPS sends raw values in its `units` style: know it before starting.
   let lammpsUnits: string | undefined;
@@ -149,6 +150,7 @@ export async function runImd(command: string[], options: RunImdOptions, log: Log
       return exitStatus({ code: null, signal: received });
     }
     log.error(err.message);
+    output.finish(false);
     if (err.kind === 'start') return err.exit?.code === 126 ? 126 : 127;
     if (err.kind === 'usage' || err.kind === 'netns') return 2;
     if (err.exit && err.kind !== 'no-imd' && err.exit.code !== 0) return exitStatus(err.exit) || 1;
@@ -218,6 +220,7 @@ export async function runImd(command: string[], options: RunImdOptions, log: Log
   const tail = Number(process.hrtime.bigint() - lastFrameAt) / 1e6;
 
   if (!outcome.ok && !streamErrorLogged) log.error(outcome.error.message);
+  if (received || (exit.code !== 0 && !stoppedByUs) || !outcome.ok || frames === 0) output.finish(false);
   if (received) {
     log.error(`stopped by ${received} after ${frames} frames`);
     return exitStatus({ code: null, signal: received });
@@ -229,6 +232,12 @@ export async function runImd(command: string[], options: RunImdOptions, log: Log
   if (!outcome.ok) return EXIT_STREAM_FAILED;
   if (frames === 0) {
     log.error(`${command[0]} ended its IMD session without sending a frame`);
+    return EXIT_STREAM_FAILED;
+  }
+  try {
+    output.finish(true);
+  } catch (e) {
+    log.error((e as Error).message);
     return EXIT_STREAM_FAILED;
   }
   const stats = frames$.stats;

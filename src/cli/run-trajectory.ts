@@ -33,7 +33,7 @@ export function addTrajectoryOptions(cmd: Command): Command {
     .addOption(new Option('--transport <kind>', 'with --trajectory: a growing file on tmpfs, or a named pipe').choices(['tmpfs', 'fifo']).default('tmpfs'))
     .addOption(new Option('--format <format>', 'with --trajectory: the format (default: from the extension)').choices([...trajectoryFormats]))
     .option('--tmpfs-dir <dir>', 'with --trajectory: where the private directory goes (default /dev/shm)')
-    .option('--lammps-units <style>', 'with --trajectory: units of a LAMMPS dump without ITEM: UNITS (real, metal, ...)');
+    .option('--lammps-units <style>', 'LAMMPS units style (real, metal, ...) of a dump without ITEM: UNITS (--trajectory) or of an IMD stream (--imd lammps; default: read from the input script)');
 }
 
 /** Exit status when the stream failed while the command itself succeeded (as `run`). */
