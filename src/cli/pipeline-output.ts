@@ -42,7 +42,12 @@ export function isWestpaSegment(pipeline: string, env: NodeJS.ProcessEnv = proce
 
 /** Throws (before the engine starts) on a bad pipeline file, west.cfg or environment. */
 export function createPipelineOutput(options: OutputOptions, log: Logger): PipelineOutput {
-  if (!isWestpaSegment(options.pipeline)) return { apply: pipelineFor(options.pipeline), finish: () => {} };
+  if (!isWestpaSegment(options.pipeline)) {
+    if (process.env.WEST_PCOORD_RETURN) {
+      log.warn(`WEST_PCOORD_RETURN is set but --pipeline "${options.pipeline}" is not a pipeline file (.yaml): no pcoord will be written`);
+    }
+    return { apply: pipelineFor(options.pipeline), finish: () => {} };
+  }
   return new SegmentOutput(options, log);
 }
 
