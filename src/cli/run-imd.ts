@@ -14,6 +14,7 @@ import { fromImd } from '../sources/imd/index.js';
 import { LAMMPS_UNITS } from '../sources/imd/units.js';
 import { describeExit, exitStatus, type EngineExit } from './engine-process.js';
 import type { Logger } from './logger.js';
+import { SignalForwarder } from './signals.js';
 import { createPipelineOutput, type OutputOptions, type PipelineOutput } from './pipeline-output.js';
 
 export interface RunImdOptions extends OutputOptions {
@@ -123,20 +124,8 @@ export async function runImd(command: string[], options: RunImdOptions, log: Log
 
   // Signals from WESTPA or the batch system go to the engine's whole group,
   // during the start-up attempts too; we exit once it is gone.
-  let received: NodeJS.Signals | undefined;
-  const forward = (signal: NodeJS.Signals) => {
-    received = signal;
-    log.warn(`received ${signal}, stopping ${command[0]}`);
-    launch.stop(options.killGrace * 1000);
-  };
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  process.on('SIGHUP', forward);
-  const cleanup = () => {
-    process.off('SIGINT', forward);
-    process.off('SIGTERM', forward);
-    process.off('SIGHUP', forward);
-  };
+  const signals = new SignalForwarder(command[0], log, () => launch.stop(options.killGrace * 1000));
+  const cleanup = () => signals.dispose();
 
   const started = process.hrtime.bigint();
   try {
@@ -145,6 +134,7 @@ export async function runImd(command: string[], options: RunImdOptions, log: Log
   } catch (e) {
     cleanup();
     const err = e as LaunchError;
+    const received = signals.received;
     if (received) {
       log.error(`stopped by ${received} before ${command[0]} listened for IMD`);
       return exitStatus({ code: null, signal: received });
@@ -220,6 +210,7 @@ export async function runImd(command: string[], options: RunImdOptions, log: Log
   const tail = Number(process.hrtime.bigint() - lastFrameAt) / 1e6;
 
   if (!outcome.ok && !streamErrorLogged) log.error(outcome.error.message);
+  const received = signals.received;
   if (received || (exit.code !== 0 && !stoppedByUs) || !outcome.ok || frames === 0) output.finish(false);
   if (received) {
     log.error(`stopped by ${received} after ${frames} frames`);

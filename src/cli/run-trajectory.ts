@@ -12,6 +12,7 @@ import { native } from '../core/native.js';
 import { fromTrajectory, trajectoryFormats, type TrajectoryFormat } from '../sources/trajectory.js';
 import { EngineProcess, describeExit, exitStatus, type EngineExit } from './engine-process.js';
 import type { Logger } from './logger.js';
+import { SignalForwarder } from './signals.js';
 import { createPipelineOutput, type OutputOptions, type PipelineOutput } from './pipeline-output.js';
 
 export interface RunTrajectoryOptions extends OutputOptions {
@@ -183,19 +184,9 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
     });
   });
 
-  let received: NodeJS.Signals | undefined;
-  const forward = (signal: NodeJS.Signals) => {
-    received = signal;
-    log.warn(`received ${signal}, stopping ${command[0]}`);
-    engine?.stop(options.killGrace * 1000);
-  };
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  process.on('SIGHUP', forward);
+  const signals = new SignalForwarder(command[0], log, () => engine?.stop(options.killGrace * 1000));
   const cleanup = () => {
-    process.off('SIGINT', forward);
-    process.off('SIGTERM', forward);
-    process.off('SIGHUP', forward);
+    signals.dispose();
     subscription?.unsubscribe();
     if (keep && transport === 'tmpfs') {
       try {
@@ -242,6 +233,7 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const tail = Number(process.hrtime.bigint() - lastFrameAt) / 1e6;
     if (!outcome.ok && !streamErrorLogged) log.error(outcome.error.message);
+    const received = signals.received;
     if (received || (exit.code !== 0 && !stoppedByUs) || !outcome.ok) output.finish(false);
     if (received) {
       log.error(`stopped by ${received} after ${frames} frames`);

@@ -9,6 +9,7 @@ import { discardSegmentResult, writeSegmentResult } from '../westpa/segment-resu
 import { announce, frameAddress, peer, placementError, pruneOldRecords, resultAddress, segmentKey } from '../westpa/rendezvous.js';
 import { EngineProcess, describeExit, exitStatus } from './engine-process.js';
 import type { Logger } from './logger.js';
+import { SignalForwarder } from './signals.js';
 import { planSegment, type SegmentPlan } from './pipeline-output.js';
 import { EXIT_STREAM_FAILED, run, type RunOptions } from './run.js';
 import { netPath, type StreamResult } from './stream.js';
@@ -82,14 +83,7 @@ export async function runViaStream(command: string[], options: ViaStreamOptions,
 
   log.info(`iteration ${key.iteration} segment ${key.segId}: streaming to westream stream (pid ${other.pid})`);
   const engine = new EngineProcess(command[0], command.slice(1), { ...process.env, WESTREAM_ADDRESS: frameAddress(key) });
-  let received: NodeJS.Signals | undefined;
-  const forward = (signal: NodeJS.Signals) => {
-    received = signal;
-    log.warn(`received ${signal}, stopping ${command[0]}`);
-    engine.stop(options.killGrace * 1000);
-  };
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
+  const signals = new SignalForwarder(command[0], log, () => engine.stop(options.killGrace * 1000));
   try {
     let exit;
     try {
@@ -99,7 +93,7 @@ export async function runViaStream(command: string[], options: ViaStreamOptions,
       discardSegmentResult(plan.env, plan.aux);
       return 127;
     }
-    if (received || exit.code !== 0) {
+    if (signals.received || exit.code !== 0) {
       discardSegmentResult(plan.env, plan.aux);
       log.error(`${command[0]} failed with ${describeExit(exit)}`);
       return exitStatus(exit) || 1;
@@ -125,8 +119,7 @@ export async function runViaStream(command: string[], options: ViaStreamOptions,
     log.info({ frames: answer.frames }, `iteration ${key.iteration} segment ${key.segId}: wrote ${rows.length} pcoord rows from the stream side`);
     return 0;
   } finally {
-    process.off('SIGINT', forward);
-    process.off('SIGTERM', forward);
+    signals.dispose();
     server.close();
     withdraw();
   }

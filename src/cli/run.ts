@@ -2,6 +2,7 @@
 import { fromChannel } from '../sources/channel.js';
 import { EngineProcess, describeExit, exitStatus, type EngineExit } from './engine-process.js';
 import type { Logger } from './logger.js';
+import { SignalForwarder } from './signals.js';
 import { createPipelineOutput, type OutputOptions, type PipelineOutput } from './pipeline-output.js';
 
 export interface RunOptions extends OutputOptions {
@@ -57,17 +58,7 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
     return 127;
   }
 
-  // Signals from WESTPA or the batch system go to the whole engine group;
-  // we exit once it is gone.
-  let received: NodeJS.Signals | undefined;
-  const forward = (signal: NodeJS.Signals) => {
-    received = signal;
-    log.warn(`received ${signal}, stopping ${command[0]}`);
-    engine.stop(options.killGrace * 1000);
-  };
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  process.on('SIGHUP', forward);
+  const signals = new SignalForwarder(command[0], log, () => engine.stop(options.killGrace * 1000));
 
   let frames = 0;
   let lastFrameAt = started;
@@ -143,6 +134,7 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
   const tail = Number(process.hrtime.bigint() - lastFrameAt) / 1e6;
 
   if (!outcome.ok && !streamErrorLogged) log.error(outcome.error.message);
+  const received = signals.received;
   if (received || (exit.code !== 0 && !stoppedByUs) || !outcome.ok) output.finish(false);
   if (received) {
     log.error(`stopped by ${received} after ${frames} frames`);
@@ -160,8 +152,6 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
   return 0;
 
   function cleanup() {
-    process.off('SIGINT', forward);
-    process.off('SIGTERM', forward);
-    process.off('SIGHUP', forward);
+    signals.dispose();
   }
 }

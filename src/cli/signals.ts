@@ -1,0 +1,28 @@
+// Signals from WESTPA or the batch system: stop the engine's process group
+// and remember which signal came, so the run exits with 128+N once the
+// engine is gone. Shared by every `westream run` mode.
+import type { Logger } from './logger.js';
+
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export class SignalForwarder {
+  received: NodeJS.Signals | undefined;
+
+  private readonly handler = (signal: NodeJS.Signals) => {
+    this.received = signal;
+    this.log.warn(`received ${signal}, stopping ${this.engine}`);
+    this.stop();
+  };
+
+  constructor(
+    private readonly engine: string,
+    private readonly log: Logger,
+    private readonly stop: () => void,
+  ) {
+    for (const s of FORWARDED) process.on(s, this.handler);
+  }
+
+  dispose(): void {
+    for (const s of FORWARDED) process.off(s, this.handler);
+  }
+}
