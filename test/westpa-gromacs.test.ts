@@ -61,7 +61,7 @@ interface Check {
 }
 
 function check(sim: string): Check {
-  const out = execFileSync(venvPython, [path.join(root, 'test', 'fixtures', 'westpa_check_gromacs.py'), sim], {
+  const out = execFileSync(venvPython, [path.join(root, 'test', 'fixtures', 'westpa_check.py'), sim, 'bstate.gro', 'seg.xtc'], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],
   });

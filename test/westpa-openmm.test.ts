@@ -37,13 +37,14 @@ async function initSim(edit: (cfg: string) => string = (c) => c, extra: NodeJS.P
 interface Check {
   segments: number;
   max_dev: number;
+  start_dev: number;
   statuses: number[];
   iterations: number;
   rows_checked: number;
 }
 
 function check(sim: string): Check {
-  const out = execFileSync(venvPython, [path.join(root, 'test', 'fixtures', 'westpa_check.py'), sim], {
+  const out = execFileSync(venvPython, [path.join(root, 'test', 'fixtures', 'westpa_check.py'), sim, 'bstate.pdb', 'seg.dcd'], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],
   });
@@ -69,6 +70,7 @@ describe('WESTPA with the OpenMM NaCl example', () => {
     expect(c.segments).toBeGreaterThanOrEqual(6);
     expect(c.rows_checked).toBe(c.segments * 3);
     expect(c.max_dev).toBeLessThan(1e-4);
+    expect(c.start_dev).toBeLessThan(1e-4);
     // Each segment's log says how many frames arrived and when the pcoord was written.
     const log = fs.readFileSync(path.join(sim, 'seg_logs', '000001-000000.log'), 'utf8');
     expect(log).toMatch(/iteration 1 segment 0: wrote 3 pcoord rows/);
@@ -97,6 +99,7 @@ describe('WESTPA with the OpenMM NaCl example', () => {
     expect(c.iterations).toBe(2);
     expect(c.segments).toBeGreaterThanOrEqual(4);
     expect(c.max_dev).toBeLessThan(1e-4);
+    expect(c.start_dev).toBeLessThan(1e-4);
     noEngineLeft(sim);
   });
 
