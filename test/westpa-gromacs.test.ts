@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { root, start, tmpdir, venvPython } from './support/helpers.js';
+import { checkWestpaRun } from './support/westpa.js';
 
 const example = path.join(root, 'examples', 'gromacs-nacl');
 
@@ -51,22 +52,7 @@ async function initSim(edit: (cfg: string) => string = (c) => c): Promise<string
   return sim;
 }
 
-interface Check {
-  segments: number;
-  max_dev: number;
-  start_dev: number;
-  statuses: number[];
-  iterations: number;
-  rows_checked: number;
-}
-
-function check(sim: string): Check {
-  const out = execFileSync(venvPython, [path.join(root, 'test', 'fixtures', 'westpa_check.py'), sim, 'bstate.gro', 'seg.xtc'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  return JSON.parse(out) as Check;
-}
+const check = (sim: string) => checkWestpaRun(sim, 'bstate.gro', 'seg.xtc');
 
 /** No gmx or westream process runs in the simulation, and no pipe directory is left. */
 function nothingLeft(sim: string, pipes: string): void {

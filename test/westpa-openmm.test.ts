@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { root, start, tmpdir, venvPython } from './support/helpers.js';
+import { checkWestpaRun } from './support/westpa.js';
 
 const example = path.join(root, 'examples', 'openmm-nacl');
 
@@ -34,22 +35,7 @@ async function initSim(edit: (cfg: string) => string = (c) => c, extra: NodeJS.P
   return sim;
 }
 
-interface Check {
-  segments: number;
-  max_dev: number;
-  start_dev: number;
-  statuses: number[];
-  iterations: number;
-  rows_checked: number;
-}
-
-function check(sim: string): Check {
-  const out = execFileSync(venvPython, [path.join(root, 'test', 'fixtures', 'westpa_check.py'), sim, 'bstate.pdb', 'seg.dcd'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  return JSON.parse(out) as Check;
-}
+const check = (sim: string) => checkWestpaRun(sim, 'bstate.pdb', 'seg.dcd');
 
 function noEngineLeft(sim: string): void {
   const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })

@@ -12,8 +12,9 @@ import {
 } from '../launch/index.js';
 import { fromImd } from '../sources/imd/index.js';
 import { LAMMPS_UNITS } from '../sources/imd/units.js';
-import { describeExit, exitStatus, type EngineExit } from './engine-process.js';
+import { exitStatus, type EngineExit } from './engine-process.js';
 import type { Logger } from './logger.js';
+import { EXIT_STREAM_FAILED, failureStatus, type Outcome } from './run-outcome.js';
 import { SignalForwarder } from './signals.js';
 import { createPipelineOutput, type OutputOptions, type PipelineOutput } from './pipeline-output.js';
 
@@ -31,9 +32,6 @@ export interface RunImdOptions extends OutputOptions {
   trajectory?: string;
   killGrace: number; // seconds
 }
-
-/** Exit status when the stream failed while the engine itself succeeded (as `run`). */
-export const EXIT_STREAM_FAILED = 3;
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -65,8 +63,6 @@ export function addImdOptions(cmd: Command): Command {
       ]),
     );
 }
-
-type Outcome = { ok: true; frames: number } | { ok: false; error: Error };
 
 export async function runImd(command: string[], options: RunImdOptions, log: Logger): Promise<number> {
   if (command.length === 0) {
@@ -209,19 +205,14 @@ export async function runImd(command: string[], options: RunImdOptions, log: Log
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const tail = Number(process.hrtime.bigint() - lastFrameAt) / 1e6;
 
-  if (!outcome.ok && !streamErrorLogged) log.error(outcome.error.message);
-  const received = signals.received;
-  if (received || (exit.code !== 0 && !stoppedByUs) || !outcome.ok || frames === 0) output.finish(false);
-  if (received) {
-    log.error(`stopped by ${received} after ${frames} frames`);
-    return exitStatus({ code: null, signal: received });
-  }
-  if (exit.code !== 0 && !stoppedByUs) {
-    log.error(`${command[0]} failed with ${describeExit(exit)} after ${frames} frames`);
-    return exitStatus(exit) || 1;
-  }
-  if (!outcome.ok) return EXIT_STREAM_FAILED;
+  const failed = failureStatus(
+    { command: command[0], exit, outcome, frames, received: signals.received, stoppedByUs, errorLogged: streamErrorLogged },
+    output,
+    log,
+  );
+  if (failed !== undefined) return failed;
   if (frames === 0) {
+    output.finish(false);
     log.error(`${command[0]} ended its IMD session without sending a frame`);
     return EXIT_STREAM_FAILED;
   }

@@ -10,8 +10,9 @@ import { Option, type Command } from 'commander';
 
 import { native } from '../core/native.js';
 import { fromTrajectory, trajectoryFormats, type TrajectoryFormat } from '../sources/trajectory.js';
-import { EngineProcess, describeExit, exitStatus, type EngineExit } from './engine-process.js';
+import { EngineProcess, type EngineExit } from './engine-process.js';
 import type { Logger } from './logger.js';
+import { EXIT_STREAM_FAILED, failureStatus, type Outcome } from './run-outcome.js';
 import { SignalForwarder } from './signals.js';
 import { createPipelineOutput, type OutputOptions, type PipelineOutput } from './pipeline-output.js';
 
@@ -37,9 +38,6 @@ export function addTrajectoryOptions(cmd: Command): Command {
     .option('--lammps-units <style>', 'LAMMPS units style (real, metal, ...) of a dump without ITEM: UNITS (--trajectory) or of an IMD stream (--imd lammps; default: read from the input script)');
 }
 
-/** Exit status when the stream failed while the command itself succeeded (as `run`). */
-export const EXIT_STREAM_FAILED = 3;
-
 const FORMAT_BY_EXT: Record<string, TrajectoryFormat> = {
   xtc: 'xtc',
   trr: 'trr',
@@ -54,8 +52,6 @@ const FORMAT_BY_EXT: Record<string, TrajectoryFormat> = {
 
 // Formats whose writers seek (DCD header counts, NetCDF numrecs): no pipes.
 const NEEDS_FILE: TrajectoryFormat[] = ['dcd', 'netcdf'];
-
-type Outcome = { ok: true; frames: number } | { ok: false; error: Error };
 
 /** Where private directories go: tmpfs when there is one. */
 function privateParent(requested: string | undefined, log: Logger): string {
@@ -232,18 +228,12 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
     const outcome = await stream;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const tail = Number(process.hrtime.bigint() - lastFrameAt) / 1e6;
-    if (!outcome.ok && !streamErrorLogged) log.error(outcome.error.message);
-    const received = signals.received;
-    if (received || (exit.code !== 0 && !stoppedByUs) || !outcome.ok) output.finish(false);
-    if (received) {
-      log.error(`stopped by ${received} after ${frames} frames`);
-      return exitStatus({ code: null, signal: received });
-    }
-    if (exit.code !== 0 && !stoppedByUs) {
-      log.error(`${command[0]} failed with ${describeExit(exit)} after ${frames} frames`);
-      return exitStatus(exit) || 1;
-    }
-    if (!outcome.ok) return EXIT_STREAM_FAILED;
+    const failed = failureStatus(
+      { command: command[0], exit, outcome, frames, received: signals.received, stoppedByUs, errorLogged: streamErrorLogged },
+      output,
+      log,
+    );
+    if (failed !== undefined) return failed;
     try {
       output.finish(true);
     } catch (e) {

@@ -11,7 +11,8 @@ import { EngineProcess, describeExit, exitStatus } from './engine-process.js';
 import type { Logger } from './logger.js';
 import { SignalForwarder } from './signals.js';
 import { planSegment, type SegmentPlan } from './pipeline-output.js';
-import { EXIT_STREAM_FAILED, run, type RunOptions } from './run.js';
+import { EXIT_STREAM_FAILED } from './run-outcome.js';
+import { run, type RunOptions } from './run.js';
 import { netPath, type StreamResult } from './stream.js';
 
 export interface ViaStreamOptions extends RunOptions {

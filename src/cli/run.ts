@@ -1,7 +1,8 @@
 // `westream run -- COMMAND`: run an engine with a private channel and stream its frames.
 import { fromChannel } from '../sources/channel.js';
-import { EngineProcess, describeExit, exitStatus, type EngineExit } from './engine-process.js';
+import { EngineProcess, describeExit, type EngineExit } from './engine-process.js';
 import type { Logger } from './logger.js';
+import { failureStatus, type Outcome } from './run-outcome.js';
 import { SignalForwarder } from './signals.js';
 import { createPipelineOutput, type OutputOptions, type PipelineOutput } from './pipeline-output.js';
 
@@ -13,11 +14,6 @@ export interface RunOptions extends OutputOptions {
   expectAtoms?: number;
   killGrace: number; // seconds
 }
-
-/** Exit status when the stream failed while the command itself succeeded. */
-export const EXIT_STREAM_FAILED = 3;
-
-type Outcome = { ok: true; frames: number } | { ok: false; error: Error };
 
 export async function run(command: string[], options: RunOptions, log: Logger): Promise<number> {
   if (command.length === 0) {
@@ -133,18 +129,12 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const tail = Number(process.hrtime.bigint() - lastFrameAt) / 1e6;
 
-  if (!outcome.ok && !streamErrorLogged) log.error(outcome.error.message);
-  const received = signals.received;
-  if (received || (exit.code !== 0 && !stoppedByUs) || !outcome.ok) output.finish(false);
-  if (received) {
-    log.error(`stopped by ${received} after ${frames} frames`);
-    return exitStatus({ code: null, signal: received });
-  }
-  if (exit.code !== 0 && !stoppedByUs) {
-    log.error(`${command[0]} failed with ${describeExit(exit)} after ${frames} frames`);
-    return exitStatus(exit) || 1;
-  }
-  if (!outcome.ok) return EXIT_STREAM_FAILED;
+  const failed = failureStatus(
+    { command: command[0], exit, outcome, frames, received: signals.received, stoppedByUs, errorLogged: streamErrorLogged },
+    output,
+    log,
+  );
+  if (failed !== undefined) return failed;
   log.info(
     { frames, natoms, seconds: +seconds.toFixed(3), framesPerSecond: +(frames / seconds).toFixed(1), msAfterLastFrame: +tail.toFixed(2) },
     `streamed ${frames} frames of ${natoms} atoms in ${seconds.toFixed(3)} s`,
