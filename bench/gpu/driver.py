@@ -15,6 +15,9 @@ the three modes interleaved, each mode in a fresh process:
             StreamReporter every --interval steps; the pipeline (Na-Cl
             distance, minimum image) runs in westream's Node process
   dcd       DCDReporter every --interval steps
+  state     a reporter that asks OpenMM for the positions every --interval
+            steps and does nothing with them: the floor any reporter pays
+            (getState synchronises with the GPU and copies the positions)
 
 Each engine process warms up (context creation, kernels compiled, 1000 steps),
 synchronises with getState(), then times N steps up to a final getState();
@@ -36,6 +39,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 DT_PS = 0.002
+MODES = ["none", "state", "westream", "dcd"]
 SCALES = {"full": 6.35, "small": 2.5}  # cubic box edge (nm): ~25k / ~1.5k atoms
 
 
@@ -115,12 +119,15 @@ def run(outdir, mode, steps, interval, platform_name, warmup=1000):
                          platform_properties(platform_name))
     sim.loadState(os.path.join(outdir, "state.xml"))
     reporter = None
+    report_seconds = [0.0]
     if mode == "westream":
         if not os.environ.get("WESTREAM_ADDRESS"):
             die("--mode westream must run under `westream run` (WESTREAM_ADDRESS is not set)")
         from westream.openmm import StreamReporter
         reporter = StreamReporter(interval, enforcePeriodicBox=True)
-        sim.reporters.append(reporter)
+        sim.reporters.append(TimedReporter(reporter, report_seconds))
+    elif mode == "state":
+        sim.reporters.append(TimedReporter(StateOnlyReporter(interval), report_seconds))
     elif mode == "dcd":
         dcd = os.path.join(outdir, f"out-{os.getpid()}.dcd")
         sim.reporters.append(app.DCDReporter(dcd, interval, enforcePeriodicBox=True))
@@ -140,7 +147,37 @@ def run(outdir, mode, steps, interval, platform_name, warmup=1000):
         size = None
     ns_per_day = steps * DT_PS / 1000 / dt * 86400
     print(json.dumps({"mode": mode, "steps": steps, "interval": interval, "seconds": dt, "nsPerDay": ns_per_day,
-                      "atoms": system.getNumParticles(), "dcdBytes": size}), flush=True)
+                      "atoms": system.getNumParticles(), "dcdBytes": size,
+                      "reportMsPerFrame": 1000 * report_seconds[0] / ((warmup + steps) // interval)}), flush=True)
+
+
+class StateOnlyReporter:
+    """Asks for the positions like StreamReporter does and drops them."""
+
+    def __init__(self, interval):
+        self._interval = interval
+
+    def describeNextReport(self, simulation):
+        steps = self._interval - simulation.currentStep % self._interval
+        return {"steps": steps, "periodic": True, "include": ["positions"]}
+
+    def report(self, simulation, state):
+        state.getPositions(asNumpy=True)
+
+
+class TimedReporter:
+    """Adds the time spent in the wrapped reporter's report() to total[0]."""
+
+    def __init__(self, inner, total):
+        self._inner, self._total = inner, total
+
+    def describeNextReport(self, simulation):
+        return self._inner.describeNextReport(simulation)
+
+    def report(self, simulation, state):
+        t = time.perf_counter()
+        self._inner.report(simulation, state)
+        self._total[0] += time.perf_counter() - t
 
 
 def find_node():
@@ -177,10 +214,11 @@ def all_modes(args):
         print(f"built {natoms} atoms (box {SCALES[args.atoms_scale]} nm, PME, HBonds, 2 fs) in {time.time() - t:.1f} s; "
               f"platform {args.platform}; {args.steps} timed steps per run, output every {args.interval} steps, "
               f"{args.rounds} rounds", flush=True)
-        modes = ["none", "westream", "dcd"]
+        modes = MODES
         results = {m: [] for m in modes}
+        report_ms = {m: [] for m in modes}
         for r in range(args.rounds):
-            order = modes[r % 3:] + modes[:r % 3]
+            order = modes[r % len(modes):] + modes[:r % len(modes)]
             for mode in order:
                 cmd = [sys.executable, os.path.abspath(__file__), "run", work, "--mode", mode, "--steps", str(args.steps),
                        "--interval", str(args.interval), "--platform", args.platform]
@@ -198,15 +236,20 @@ def all_modes(args):
                     if len(rows) != expect:
                         die(f"westream run analysed {len(rows)} frames, expected {expect}", 1)
                 results[mode].append(res["nsPerDay"])
-                print(f"  round {r}: {mode:8s} {res['nsPerDay']:10.1f} ns/day", flush=True)
+                report_ms[mode].append(res["reportMsPerFrame"])
+                print(f"  round {r}: {mode:8s} {res['nsPerDay']:10.1f} ns/day"
+                      + (f"  ({res['reportMsPerFrame']:.3f} ms per frame in report())" if mode in ("state", "westream") else ""),
+                      flush=True)
         med = {m: statistics.median(v) for m, v in results.items()}
-        ratios = {"westream/none": med["westream"] / med["none"], "dcd/none": med["dcd"] / med["none"]}
+        ratios = {m + "/none": med[m] / med["none"] for m in modes if m != "none"}
+        ratios["westream/state"] = med["westream"] / med["state"]
         print(f"\n{natoms} atoms on {args.platform}, output every {args.interval} steps, median [min-max] of {args.rounds}:")
         for m in modes:
             print(f"  {m:8s} {med[m]:10.1f} ns/day [{min(results[m]):.1f}-{max(results[m]):.1f}]")
         goal = ratios["westream/none"] >= 0.99
         print(f"  westream / no output = {ratios['westream/none']:.3f}x (goal >= 0.99x: {'met' if goal else 'NOT met'}); "
-              f"DCD / no output = {ratios['dcd/none']:.3f}x")
+              f"positions only (the floor of any reporter) / no output = {ratios['state/none']:.3f}x; "
+              f"westream / positions only = {ratios['westream/state']:.3f}x; DCD / no output = {ratios['dcd/none']:.3f}x")
         if args.platform != "CUDA":
             print(f"({args.platform} platform: a test of the script's logic; nothing written, and these numbers are not results)")
             return
@@ -219,6 +262,7 @@ def all_modes(args):
                         "platform": args.platform, "precision": "mixed"},
             "atoms": natoms, "steps": args.steps, "interval": args.interval, "rounds": args.rounds,
             "nsPerDay": {m: {"median": med[m], "min": min(v), "max": max(v), "values": v} for m, v in results.items()},
+            "reportMsPerFrame": {m: statistics.median(v) for m, v in report_ms.items() if m in ("state", "westream")},
             "ratios": ratios, "goal": {"westream/none": 0.99, "met": goal},
         }, open(out, "w"), indent=2)
         print(f"wrote {os.path.relpath(out, ROOT)}")
@@ -242,7 +286,7 @@ def main():
     b.add_argument("--platform", default="CUDA")
     r = sub.add_parser("run")
     r.add_argument("outdir")
-    r.add_argument("--mode", choices=["none", "westream", "dcd"], required=True)
+    r.add_argument("--mode", choices=MODES, required=True)
     r.add_argument("--steps", type=int, default=50000)
     r.add_argument("--interval", type=int, default=100)
     r.add_argument("--platform", default="CUDA")
