@@ -2,13 +2,12 @@
 // trajectory file.
 import fs from 'node:fs';
 
-import { Option, type Command } from 'commander';
 import { defaultIfEmpty, lastValueFrom, tap } from 'rxjs';
 
-import { fromTrajectory, TrajectoryError, trajectoryFormats, type TrajectoryFormat } from '../sources/trajectory.js';
+import { fromTrajectory, TrajectoryError, type TrajectoryFormat } from '../sources/trajectory.js';
 import { readTopology } from '../topology/index.js';
 import type { Logger } from './logger.js';
-import { builtinPipelines, pipelineFor } from './pipelines.js';
+import { pipelineFor } from './pipelines.js';
 
 export interface AnalyzeOptions {
   pipeline: string;
@@ -24,7 +23,7 @@ export const EXIT_BAD_TRAJECTORY = 1;
 export async function analyze(trajectory: string, options: AnalyzeOptions, log: Logger): Promise<number> {
   let pipeline;
   try {
-    pipeline = pipelineFor(options.pipeline);
+    pipeline = await pipelineFor(options.pipeline);
   } catch (e) {
     log.error((e as Error).message);
     return 2;
@@ -77,30 +76,4 @@ export async function analyze(trajectory: string, options: AnalyzeOptions, log: 
     `analyzed ${frames} frames of ${natoms} atoms in ${seconds.toFixed(3)} s`,
   );
   return 0;
-}
-
-/** Registers `westream analyze` on the program. */
-export function addAnalyzeCommand(prog: Command, run: (trajectory: string, options: AnalyzeOptions) => Promise<void>): Command {
-  return prog
-    .command('analyze')
-    .summary('run a pipeline over a finished trajectory file')
-    .description(
-      'Decodes TRAJ (XTC, TRR, DCD, AMBER NetCDF or LAMMPS dump; format from its first bytes or\n' +
-        'extension) and runs the pipeline over its frames, as `westream run` would while streaming.\n' +
-        'Exits 1 with a message naming file, frame and byte offset when the file is unreadable.',
-    )
-    .argument('<trajectory>', 'trajectory file (or named pipe)')
-    .option('--topology <file>', 'topology (PDB, GRO, prmtop, PSF) for pipelines that select atoms')
-    .option('--pipeline <name>', `built-in pipeline: ${builtinPipelines.map((p) => `"${p}"`).join(' or ')}`, 'print')
-    .addOption(new Option('--format <format>', 'trajectory format (default: detected)').choices([...trajectoryFormats]))
-    .option('--lammps-units <style>', 'units of a LAMMPS dump without ITEM: UNITS (real, metal, ...)')
-    .option('--follow', 'follow a growing file until interrupted')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ westream analyze md.xtc --topology conf.gro --pipeline count
-  $ westream analyze dump.lammpstrj --lammps-units real`,
-    )
-    .action(run);
 }

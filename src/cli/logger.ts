@@ -1,14 +1,16 @@
 // pino logger on stderr: JSON by default, pretty on a terminal.
 import { createRequire } from 'node:module';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 
 export type { Logger };
 
-// pino-pretty is loaded only for a terminal: every segment WESTPA runs pays
-// start-up time for each module loaded here.
+// Every segment WESTPA runs pays start-up time for each module loaded here:
+// pino is required as the CommonJS package it is (importing it through
+// Node's ES module loader costs more), pino-pretty only for a terminal.
 const require = createRequire(import.meta.url);
 
 export function createLogger(level: string = process.env.WESTREAM_LOG_LEVEL ?? 'info'): Logger {
+  const pino = require('pino') as typeof import('pino');
   const options = { name: 'westream', level };
   if (process.stderr.isTTY) {
     const pretty = require('pino-pretty') as typeof import('pino-pretty');

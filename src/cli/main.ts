@@ -1,35 +1,24 @@
-// westream command line.
-import { Command, InvalidArgumentError, Option } from 'commander';
+// westream command line. Only the command definitions load at start-up
+// (commander and commands.ts); each command loads its implementation when it
+// runs, and `run` loads a pipeline file's YAML/analysis stack only when it
+// is given one (see test/cli-startup.test.ts).
+import { createRequire } from 'node:module';
+import type { Command } from 'commander';
 
-import { addAnalyzeCommand, analyze } from './analyze.js';
-import { createLogger } from './logger.js';
-import { addPcoordCommand } from './pcoord.js';
-import { runViaStream } from './run-via-stream.js';
-import { addStreamCommand } from './stream.js';
-import { run } from './run.js';
-import { addImdOptions, runImd } from './run-imd.js';
-import { addTrajectoryOptions, runTrajectory } from './run-trajectory.js';
+import { addAnalyzeCommand, addImdOptions, addPcoordCommand, addStreamCommand, addTrajectoryOptions, positiveInt, seconds } from './commands.js';
+
+// CommonJS packages are required as such: through Node's ES module loader
+// they cost more start-up time (see logger.ts).
+const commander = createRequire(import.meta.url)('commander') as typeof import('commander');
 
 const VERSION = '0.1.0';
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
-  return n;
-}
-
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected seconds >= 0, got "${value}"`);
-  return n;
-}
-
 export function program(): Command {
-  const prog = new Command('westream')
+  const prog = new commander.Command('westream')
     .version(VERSION)
     .description('Stream MD frames from a running engine into analysis pipelines on the same node.')
     .addOption(
-      new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
+      new commander.Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
     )
     .showHelpAfterError()
     .addHelpText(
@@ -40,6 +29,8 @@ Examples:
   $ westream run --pipeline count -- ./engine     # only count frames
   $ westream help run`,
     );
+  // The logger (pino) is loaded by the commands that run, not by --help or --version.
+  const logger = async () => (await import('./logger.js')).createLogger(prog.opts().logLevel);
 
   const runCommand = prog
     .command('run')
@@ -73,25 +64,31 @@ Examples:
   $ WESTREAM_LOG_LEVEL=debug westream run -- build/Release/westream-synthetic --atoms 100 --frames 5`,
     )
     .action(async (command: string[], opts) => {
-      const log = createLogger(prog.opts().logLevel);
+      const log = await logger();
       const status = opts.viaStream
-        ? await runViaStream(command, opts, log)
+        ? await (await import('./run-via-stream.js')).runViaStream(command, opts, log)
         : opts.imd
-        ? await runImd(command, opts, log)
+        ? await (await import('./run-imd.js')).runImd(command, opts, log)
         : opts.trajectory
-          ? await runTrajectory(command, opts, log)
-          : await run(command, opts, log);
+          ? await (await import('./run-trajectory.js')).runTrajectory(command, opts, log)
+          : await (await import('./run.js')).run(command, opts, log);
       prog.setOptionValue('exitCode', status);
     });
   addTrajectoryOptions(runCommand);
   addImdOptions(runCommand);
 
-  addPcoordCommand(prog);
-  addStreamCommand(prog);
+  addPcoordCommand(prog, async (opts) => {
+    const { pcoord } = await import('./pcoord.js');
+    prog.setOptionValue('exitCode', pcoord(opts, await logger()));
+  });
+  addStreamCommand(prog, async (opts) => {
+    const { stream } = await import('./stream.js');
+    prog.setOptionValue('exitCode', await stream(opts, await logger()));
+  });
 
   addAnalyzeCommand(prog, async (trajectory, opts) => {
-    const log = createLogger(prog.opts().logLevel);
-    prog.setOptionValue('exitCode', await analyze(trajectory, opts, log));
+    const { analyze } = await import('./analyze.js');
+    prog.setOptionValue('exitCode', await analyze(trajectory, opts, await logger()));
   });
 
   return prog;

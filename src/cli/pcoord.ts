@@ -1,7 +1,6 @@
 // `westream pcoord`: the pcoord of one structure (WESTPA's get_pcoord for
 // basis and initial states), through the same pipeline file as the segments.
 import fs from 'node:fs';
-import type { Command } from 'commander';
 
 import { loadPipeline } from '../pipeline/index.js';
 import { writeRows } from '../westpa/return-files.js';
@@ -42,28 +41,4 @@ export function pcoord(options: PcoordOptions, log = createLogger()): number {
     log.error((e as Error).message);
     return 1;
   }
-}
-
-export function addPcoordCommand(prog: Command): void {
-  prog
-    .command('pcoord')
-    .summary('compute the pcoord of one structure (WESTPA get_pcoord)')
-    .description(
-      'Runs the pipeline file on the first model of a PDB or GRO structure and writes one row of ' +
-        'pcoord values: to --out, else to $WEST_PCOORD_RETURN (as WESTPA\'s get_pcoord executable), else to stdout.',
-    )
-    .requiredOption('--pipeline <file>', 'declarative pipeline (YAML), the same file the segments use')
-    .requiredOption('--structure <file>', 'structure with coordinates (.pdb or .gro)')
-    .option('--out <file>', 'write here ("-" for stdout) instead of $WEST_PCOORD_RETURN')
-    .option('--west-cfg <file>', 'check pcoord_ndim against this west.cfg (default: $WEST_SIM_ROOT/west.cfg)')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ westream pcoord --pipeline pcoord.yaml --structure bstates/bound/bstate.pdb
-  $ westream pcoord --pipeline pcoord.yaml --structure "$WEST_STRUCT_DATA_REF/bstate.pdb"   # in get_pcoord.sh`,
-    )
-    .action((opts: PcoordOptions) => {
-      prog.setOptionValue('exitCode', pcoord(opts, createLogger(prog.opts().logLevel)));
-    });
 }

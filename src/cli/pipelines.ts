@@ -1,26 +1,28 @@
-// The built-in pipelines of `westream run` and `westream analyze` (until
-// declarative YAML pipelines over src/analysis replace them).
-import { map, type Observable } from 'rxjs';
+// The pipelines of `westream run` and `westream analyze`: the built-in ones
+// and declarative YAML files. Nothing is loaded until a pipeline is chosen:
+// a pipeline file brings the YAML parser, topologies and analysis kernels,
+// which a run with a built-in pipeline never needs.
+import type { Observable } from 'rxjs';
 
 import type { Frame } from '../core/frame.js';
-import { formatRow, loadPipeline } from '../pipeline/load.js';
-import { printFrame } from './print-pipeline.js';
 
 export const builtinPipelines = ['print', 'count'] as const;
 
-/** The pipeline called `name`: frames in, one output line per frame (or undefined) out. */
-export function pipelineFor(name: string): (frames: Observable<Frame>) => Observable<string | undefined> {
+/** Frames in, one output line per frame (or undefined) out. */
+export type LinePipeline = (frames: Observable<Frame>) => Observable<string | undefined>;
+
+/** The pipeline called `name`. Rejects on an unknown name or a bad pipeline file. */
+export async function pipelineFor(name: string): Promise<LinePipeline> {
   // A declarative pipeline file: one line of pcoord values per analysed frame.
   if (/\.ya?ml$/i.test(name)) {
+    const { formatRow, loadPipeline } = await import('../pipeline/load.js');
+    const { map } = await import('rxjs');
     const declared = loadPipeline(name);
     return (frames) => frames.pipe(declared.operator, map((row) => formatRow(row.pcoord)));
   }
-  switch (name) {
-    case 'print':
-      return (frames) => frames.pipe(printFrame());
-    case 'count':
-      return (frames) => frames.pipe(map(() => undefined));
-    default:
-      throw new Error(`unknown pipeline "${name}": built-in pipelines are "print" and "count"`);
+  if (!(builtinPipelines as readonly string[]).includes(name)) {
+    throw new Error(`unknown pipeline "${name}": built-in pipelines are "print" and "count"`);
   }
+  const { countFrames, printFrame } = await import('./print-pipeline.js');
+  return name === 'print' ? (frames) => frames.pipe(printFrame()) : (frames) => frames.pipe(countFrames());
 }

@@ -1,7 +1,12 @@
-// The built-in "print" pipeline: one line per frame, then a summary.
-import { type OperatorFunction, map } from 'rxjs';
+// The built-in pipelines: "print" (one line per frame) and "count" (none;
+// the run's summary counts).
+import { createRequire } from 'node:module';
+import type { OperatorFunction } from 'rxjs';
 
 import type { Frame } from '../core/frame.js';
+
+// rxjs's map alone, required as CommonJS (see sources/channel.ts).
+const { map } = createRequire(import.meta.url)('rxjs/internal/operators/map') as typeof import('rxjs/internal/operators/map');
 
 const fmt = (v: number) => v.toFixed(3);
 
@@ -14,4 +19,9 @@ export function printFrame(): OperatorFunction<Frame, string> {
     if (f.time !== undefined) line += ` time ${+f.time.toFixed(6)}`;
     return `${line} x0 ${fmt(p[0])} ${fmt(p[1])} ${fmt(p[2])}`;
   });
+}
+
+/** The built-in "count" pipeline: no line per frame, only the summary. */
+export function countFrames(): OperatorFunction<Frame, undefined> {
+  return map(() => undefined);
 }

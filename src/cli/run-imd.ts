@@ -1,8 +1,6 @@
 // `westream run --imd gromacs|lammps|namd -- ENGINE ...`: launch an engine
 // that streams over IMD so that no port race is possible (src/launch), read
 // its frames with fromImd, run the pipeline, and exit like `westream run`.
-import { InvalidArgumentError, Option, type Command } from 'commander';
-
 import {
   ImdLaunch,
   LaunchError,
@@ -33,37 +31,6 @@ export interface RunImdOptions extends OutputOptions {
   killGrace: number; // seconds
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
-  return n;
-}
-
-/** Adds the IMD options to `westream run`. */
-export function addImdOptions(cmd: Command): Command {
-  return cmd
-    .addOption(
-      new Option('--imd <engine>', 'stream over IMD from an engine westream launches without port races').choices(['gromacs', 'lammps', 'namd']),
-    )
-    .addOption(
-      new Option(
-        '--imd-isolation <mode>',
-        'with --imd: netns (private network namespace, no port outside), port0 (GROMACS picks), probe (LAMMPS/NAMD: bind-probe-and-retry); auto = netns where possible',
-      )
-        .choices(['auto', 'netns', 'port0', 'probe'])
-        .default('auto'),
-    )
-    .option('--imd-every <steps>', 'with --imd: ask the engine for a frame every N steps (IMD TRATE)', positiveInt)
-    .option('--imd-attempts <n>', 'with --imd and probe isolation: start the engine at most N times', positiveInt, 5)
-    .option('--imd-port-variable <name>', 'with --imd lammps: the index variable `fix imd` takes its port from', 'imd_port')
-    .addOption(
-      new Option('--imd-flow-control <how>', 'with --imd: hold a slow pipeline\'s engine back by TCP back-pressure or IMD PAUSE/RESUME (default: pause for NAMD, tcp otherwise)').choices([
-        'tcp',
-        'pause',
-      ]),
-    );
-}
-
 export async function runImd(command: string[], options: RunImdOptions, log: Logger): Promise<number> {
   if (command.length === 0) {
     log.error('no command given: use `westream run --imd ENGINE [options] -- COMMAND [ARGS...]`');
@@ -76,7 +43,7 @@ export async function runImd(command: string[], options: RunImdOptions, log: Log
   const engineName = options.imd as ImdEngineName;
   let output: PipelineOutput;
   try {
-    output = createPipelineOutput(options, log); // a bad pipeline file, west.cfg or WESTPA environment
+    output = await createPipelineOutput(options, log); // a bad pipeline file, west.cfg or WESTPA environment
   } catch (e) {
     log.error((e as Error).message);
     return 2;
@@ -236,4 +203,3 @@ export async function runImd(command: string[], options: RunImdOptions, log: Log
   );
   return 0;
 }
-

@@ -6,8 +6,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { Option, type Command } from 'commander';
-
 import { native } from '../core/native.js';
 import { fromTrajectory, trajectoryFormats, type TrajectoryFormat } from '../sources/trajectory.js';
 import { EngineProcess, type EngineExit } from './engine-process.js';
@@ -25,17 +23,6 @@ export interface RunTrajectoryOptions extends OutputOptions {
   tmpfsDir?: string;
   lammpsUnits?: string;
   killGrace: number; // seconds
-}
-
-/** Adds the trajectory options to `westream run`. */
-export function addTrajectoryOptions(cmd: Command): Command {
-  return cmd
-    .option('--trajectory <file>', 'stream the trajectory the engine writes to FILE (an unmodified engine: XTC, TRR, DCD, AMBER NetCDF, LAMMPS dump)')
-    .option('--keep-trajectory <path>', 'with --trajectory: also keep a copy of the trajectory at PATH')
-    .addOption(new Option('--transport <kind>', 'with --trajectory: a growing file on tmpfs, or a named pipe').choices(['tmpfs', 'fifo']).default('tmpfs'))
-    .addOption(new Option('--format <format>', 'with --trajectory: the format (default: from the extension)').choices([...trajectoryFormats]))
-    .option('--tmpfs-dir <dir>', 'with --trajectory: where the private directory goes (default /dev/shm)')
-    .option('--lammps-units <style>', 'LAMMPS units style (real, metal, ...) of a dump without ITEM: UNITS (--trajectory) or of an IMD stream (--imd lammps; default: read from the input script)');
 }
 
 const FORMAT_BY_EXT: Record<string, TrajectoryFormat> = {
@@ -91,7 +78,7 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
   }
   let output: PipelineOutput;
   try {
-    output = createPipelineOutput(options, log);
+    output = await createPipelineOutput(options, log);
   } catch (e) {
     log.error((e as Error).message); // a bad pipeline file, west.cfg or WESTPA environment
     return 2;

@@ -10,7 +10,7 @@ import { announce, frameAddress, peer, placementError, pruneOldRecords, resultAd
 import { EngineProcess, describeExit, exitStatus } from './engine-process.js';
 import type { Logger } from './logger.js';
 import { SignalForwarder } from './signals.js';
-import { planSegment, type SegmentPlan } from './pipeline-output.js';
+import { planSegment, type SegmentPlan } from './segment-output.js';
 import { EXIT_STREAM_FAILED } from './run-outcome.js';
 import { run, type RunOptions } from './run.js';
 import { netPath, type StreamResult } from './stream.js';

@@ -22,7 +22,7 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
   }
   let output: PipelineOutput;
   try {
-    output = createPipelineOutput(options, log);
+    output = await createPipelineOutput(options, log);
   } catch (e) {
     // e.g. an invalid pipeline file (file:line:column: why), west.cfg or WESTPA environment
     log.error((e as Error).message);

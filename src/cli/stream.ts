@@ -5,13 +5,12 @@
 // which writes WEST_PCOORD_RETURN.
 import net from 'node:net';
 import os from 'node:os';
-import type { Command } from 'commander';
 import { lastValueFrom, toArray } from 'rxjs';
 
 import { loadPipeline, type PcoordRow } from '../pipeline/index.js';
 import { fromChannel } from '../sources/channel.js';
 import { announce, consume, frameAddress, peer, placementError, resultAddress, segmentKey, type SegmentKey } from '../westpa/rendezvous.js';
-import { createLogger, type Logger } from './logger.js';
+import type { Logger } from './logger.js';
 
 export interface StreamOptions {
   pipeline: string;
@@ -111,34 +110,4 @@ function sendResult(address: string, result: StreamResult): Promise<void> {
     const socket = net.connect(netPath(address), () => socket.end(JSON.stringify(result) + '\n', () => resolve()));
     socket.once('error', reject);
   });
-}
-
-export function addStreamCommand(prog: Command): void {
-  prog
-    .command('stream')
-    .summary("WESTPA's stream_trajectory executable: analyse a segment's frames for its propagator")
-    .description(
-      'Run by WESTPA (west.executable.stream_trajectory, PR #495) beside each segment. Listens on a ' +
-        'channel named after $WEST_SIM_ROOT, $WEST_CURRENT_ITER and the segment ($WEST_CURRENT_SEG_ID, or ' +
-        '$WEST_SEG_PORT - 10000), runs the pipeline on the frames the engine streams there, and sends the ' +
-        'rows to the propagator (`westream run --via-stream`), which writes WEST_PCOORD_RETURN. Both sides ' +
-        'report within seconds when they landed on different nodes.',
-    )
-    .requiredOption('--pipeline <file>', 'declarative pipeline (YAML)')
-    .option('--connect-timeout <seconds>', 'give up when no engine connects within this time', (v) => Number(v), 600)
-    .addHelpText(
-      'after',
-      `
-Examples (west.cfg):
-  west:
-    executable:
-      stream_trajectory:
-        enabled: true
-        executable: $WEST_SIM_ROOT/westpa_scripts/stream.sh   # exec westream stream --pipeline $WEST_SIM_ROOT/pcoord.yaml
-  # and in runseg.sh:
-  #   exec westream run --via-stream --pipeline $WEST_SIM_ROOT/pcoord.yaml -- python segment.py ...`,
-    )
-    .action(async (opts: StreamOptions) => {
-      prog.setOptionValue('exitCode', await stream(opts, createLogger(prog.opts().logLevel)));
-    });
 }

@@ -7,9 +7,9 @@ import { Observable, type Subscriber } from 'rxjs';
 import { copyFrame, type Frame } from '../core/frame.js';
 import { native } from '../core/native.js';
 import { onUntil, type Until } from './follow.js';
+import { trajectoryFormats, type TrajectoryFormat } from './trajectory-formats.js';
 
-export type TrajectoryFormat = 'xtc' | 'trr' | 'dcd' | 'netcdf' | 'lammpsdump';
-export const trajectoryFormats: readonly TrajectoryFormat[] = ['xtc', 'trr', 'dcd', 'netcdf', 'lammpsdump'];
+export { trajectoryFormats, type TrajectoryFormat };
 
 export interface TrajectoryOptions {
   /** Default: from the magic bytes, else from the extension (.xtc .trr .dcd .nc/.ncdf/.netcdf .lammpstrj/.lammpsdump/.dump). */

@@ -1,0 +1,143 @@
+// The command line's surface: commands, options and help texts, without
+// their implementations. main.ts registers these and loads each command's
+// module only when it runs, so `westream --version`, `--help` or a plain
+// `westream run` do not load the YAML parser, all of rxjs or the analysis
+// stack (every WESTPA segment pays start-up time for each module loaded).
+// Only light modules may be imported here (test/cli-startup.test.ts).
+import { createRequire } from 'node:module';
+import type { Command } from 'commander';
+
+import { trajectoryFormats } from '../sources/trajectory-formats.js';
+import type { AnalyzeOptions } from './analyze.js';
+import type { PcoordOptions } from './pcoord.js';
+import { builtinPipelines } from './pipelines.js';
+import type { StreamOptions } from './stream.js';
+
+// commander is CommonJS: required as such (see logger.ts).
+const { InvalidArgumentError, Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return n;
+}
+
+export function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected seconds >= 0, got "${value}"`);
+  return n;
+}
+
+/** Adds the IMD options to `westream run`. */
+export function addImdOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--imd <engine>', 'stream over IMD from an engine westream launches without port races').choices(['gromacs', 'lammps', 'namd']),
+    )
+    .addOption(
+      new Option(
+        '--imd-isolation <mode>',
+        'with --imd: netns (private network namespace, no port outside), port0 (GROMACS picks), probe (LAMMPS/NAMD: bind-probe-and-retry); auto = netns where possible',
+      )
+        .choices(['auto', 'netns', 'port0', 'probe'])
+        .default('auto'),
+    )
+    .option('--imd-every <steps>', 'with --imd: ask the engine for a frame every N steps (IMD TRATE)', positiveInt)
+    .option('--imd-attempts <n>', 'with --imd and probe isolation: start the engine at most N times', positiveInt, 5)
+    .option('--imd-port-variable <name>', 'with --imd lammps: the index variable `fix imd` takes its port from', 'imd_port')
+    .addOption(
+      new Option('--imd-flow-control <how>', 'with --imd: hold a slow pipeline\'s engine back by TCP back-pressure or IMD PAUSE/RESUME (default: pause for NAMD, tcp otherwise)').choices([
+        'tcp',
+        'pause',
+      ]),
+    );
+}
+
+/** Adds the trajectory options to `westream run`. */
+export function addTrajectoryOptions(cmd: Command): Command {
+  return cmd
+    .option('--trajectory <file>', 'stream the trajectory the engine writes to FILE (an unmodified engine: XTC, TRR, DCD, AMBER NetCDF, LAMMPS dump)')
+    .option('--keep-trajectory <path>', 'with --trajectory: also keep a copy of the trajectory at PATH')
+    .addOption(new Option('--transport <kind>', 'with --trajectory: a growing file on tmpfs, or a named pipe').choices(['tmpfs', 'fifo']).default('tmpfs'))
+    .addOption(new Option('--format <format>', 'with --trajectory: the format (default: from the extension)').choices([...trajectoryFormats]))
+    .option('--tmpfs-dir <dir>', 'with --trajectory: where the private directory goes (default /dev/shm)')
+    .option('--lammps-units <style>', 'LAMMPS units style (real, metal, ...) of a dump without ITEM: UNITS (--trajectory) or of an IMD stream (--imd lammps; default: read from the input script)');
+}
+
+/** Registers `westream pcoord` on the program. */
+export function addPcoordCommand(prog: Command, action: (options: PcoordOptions) => Promise<void>): Command {
+  return prog
+    .command('pcoord')
+    .summary('compute the pcoord of one structure (WESTPA get_pcoord)')
+    .description(
+      'Runs the pipeline file on the first model of a PDB or GRO structure and writes one row of ' +
+        'pcoord values: to --out, else to $WEST_PCOORD_RETURN (as WESTPA\'s get_pcoord executable), else to stdout.',
+    )
+    .requiredOption('--pipeline <file>', 'declarative pipeline (YAML), the same file the segments use')
+    .requiredOption('--structure <file>', 'structure with coordinates (.pdb or .gro)')
+    .option('--out <file>', 'write here ("-" for stdout) instead of $WEST_PCOORD_RETURN')
+    .option('--west-cfg <file>', 'check pcoord_ndim against this west.cfg (default: $WEST_SIM_ROOT/west.cfg)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ westream pcoord --pipeline pcoord.yaml --structure bstates/bound/bstate.pdb
+  $ westream pcoord --pipeline pcoord.yaml --structure "$WEST_STRUCT_DATA_REF/bstate.pdb"   # in get_pcoord.sh`,
+    )
+    .action(action);
+}
+
+/** Registers `westream stream` on the program. */
+export function addStreamCommand(prog: Command, action: (options: StreamOptions) => Promise<void>): Command {
+  return prog
+    .command('stream')
+    .summary("WESTPA's stream_trajectory executable: analyse a segment's frames for its propagator")
+    .description(
+      'Run by WESTPA (west.executable.stream_trajectory, PR #495) beside each segment. Listens on a ' +
+        'channel named after $WEST_SIM_ROOT, $WEST_CURRENT_ITER and the segment ($WEST_CURRENT_SEG_ID, or ' +
+        '$WEST_SEG_PORT - 10000), runs the pipeline on the frames the engine streams there, and sends the ' +
+        'rows to the propagator (`westream run --via-stream`), which writes WEST_PCOORD_RETURN. Both sides ' +
+        'report within seconds when they landed on different nodes.',
+    )
+    .requiredOption('--pipeline <file>', 'declarative pipeline (YAML)')
+    .option('--connect-timeout <seconds>', 'give up when no engine connects within this time', (v) => Number(v), 600)
+    .addHelpText(
+      'after',
+      `
+Examples (west.cfg):
+  west:
+    executable:
+      stream_trajectory:
+        enabled: true
+        executable: $WEST_SIM_ROOT/westpa_scripts/stream.sh   # exec westream stream --pipeline $WEST_SIM_ROOT/pcoord.yaml
+  # and in runseg.sh:
+  #   exec westream run --via-stream --pipeline $WEST_SIM_ROOT/pcoord.yaml -- python segment.py ...`,
+    )
+    .action(action);
+}
+
+/** Registers `westream analyze` on the program. */
+export function addAnalyzeCommand(prog: Command, action: (trajectory: string, options: AnalyzeOptions) => Promise<void>): Command {
+  return prog
+    .command('analyze')
+    .summary('run a pipeline over a finished trajectory file')
+    .description(
+      'Decodes TRAJ (XTC, TRR, DCD, AMBER NetCDF or LAMMPS dump; format from its first bytes or\n' +
+        'extension) and runs the pipeline over its frames, as `westream run` would while streaming.\n' +
+        'Exits 1 with a message naming file, frame and byte offset when the file is unreadable.',
+    )
+    .argument('<trajectory>', 'trajectory file (or named pipe)')
+    .option('--topology <file>', 'topology (PDB, GRO, prmtop, PSF) for pipelines that select atoms')
+    .option('--pipeline <name>', `built-in pipeline: ${builtinPipelines.map((p) => `"${p}"`).join(' or ')}`, 'print')
+    .addOption(new Option('--format <format>', 'trajectory format (default: detected)').choices([...trajectoryFormats]))
+    .option('--lammps-units <style>', 'units of a LAMMPS dump without ITEM: UNITS (real, metal, ...)')
+    .option('--follow', 'follow a growing file until interrupted')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ westream analyze md.xtc --topology conf.gro --pipeline count
+  $ westream analyze dump.lammpstrj --lammps-units real`,
+    )
+    .action(action);
+}

@@ -1,0 +1,81 @@
+// A WESTPA segment's output (WEST_PCOORD_RETURN set, a pipeline file): the
+// pcoord and auxiliary return files, written only once the whole stream is
+// known to be complete.
+import { map, tap, type Observable } from 'rxjs';
+
+import type { Frame } from '../core/frame.js';
+import { formatRow, loadPipeline, type PcoordRow, type Pipeline } from '../pipeline/index.js';
+import { readSegmentEnv, segmentName, type SegmentEnv } from '../westpa/segment-env.js';
+import {
+  auxTargets,
+  discardSegmentResult,
+  segmentShape,
+  writeSegmentResult,
+  type AuxTarget,
+  type SegmentShape,
+} from '../westpa/segment-result.js';
+import { structureRow } from '../westpa/structure-pcoord.js';
+import { findWestConfig, readWestConfig } from '../westpa/west-config.js';
+import type { Logger } from './logger.js';
+import type { OutputOptions, PipelineOutput } from './pipeline-output.js';
+
+/** Everything a WESTPA segment's output needs, checked before the engine starts. */
+export interface SegmentPlan {
+  env: SegmentEnv;
+  pipeline: Pipeline;
+  shape: SegmentShape;
+  aux: AuxTarget[];
+}
+
+export function planSegment(options: OutputOptions, log: Logger): SegmentPlan {
+  const env = readSegmentEnv();
+  const pipeline = loadPipeline(options.pipeline);
+  const cfgFile = findWestConfig(options.westCfg);
+  const config = cfgFile ? readWestConfig(cfgFile) : undefined;
+  const shape = segmentShape(config, { pcoordLen: options.pcoordLen }, pipeline.pcoordLabels.length);
+  const { targets, unused } = auxTargets(env, config, pipeline.aux);
+  if (unused.length) log.debug(`pipeline datasets not requested by WESTPA: ${unused.join(', ')}`);
+  return { env, pipeline, shape, aux: targets };
+}
+
+/** The pipeline's rows for one WESTPA segment. */
+export class SegmentOutput implements PipelineOutput {
+  private readonly env: SegmentEnv;
+  private readonly pipeline: Pipeline;
+  private readonly shape: SegmentShape;
+  private readonly aux: AuxTarget[];
+  private readonly rows: PcoordRow[] = [];
+  private lastRowAt = 0;
+
+  constructor(
+    options: OutputOptions,
+    private readonly log: Logger,
+  ) {
+    ({ env: this.env, pipeline: this.pipeline, shape: this.shape, aux: this.aux } = planSegment(options, log));
+    if (options.start) this.rows.push(structureRow(options.start, this.pipeline));
+  }
+
+  apply(frames: Observable<Frame>): Observable<string | undefined> {
+    return frames.pipe(
+      this.pipeline.operator,
+      tap((row) => {
+        this.rows.push(row);
+        this.lastRowAt = performance.now();
+      }),
+      map((row) => formatRow(row.pcoord)),
+    );
+  }
+
+  finish(ok: boolean): void {
+    if (!ok) {
+      discardSegmentResult(this.env, this.aux);
+      return;
+    }
+    writeSegmentResult(this.env, this.shape, this.rows, this.aux);
+    this.log.info(
+      { rows: this.rows.length, msAfterLastFrame: +(performance.now() - this.lastRowAt).toFixed(3) },
+      `${segmentName(this.env)}: wrote ${this.rows.length} pcoord rows` +
+        (this.aux.length ? ` and ${this.aux.map((a) => a.name).join(', ')}` : ''),
+    );
+  }
+}
