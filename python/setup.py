@@ -26,9 +26,10 @@ setup(
     ext_modules=[
         Extension(
             "westream._producer",
-            sources=[os.path.join("src", "westream", "_producer.c"), PRODUCER_C],
+            sources=[os.path.join("src", "westream", "_producer.c"), os.path.join("src", "westream", "_sender.c"), PRODUCER_C],
             include_dirs=INCLUDE_DIRS,
             depends=[
+                os.path.join("src", "westream", "_sender.h"),
                 os.path.join("..", "include", "westream.h"),
                 os.path.join("..", "include", "westream_wire.h"),
                 os.path.join("..", "native", "channel", "ring_layout.h"),

@@ -46,7 +46,7 @@ npm ci --no-audit --no-fund --loglevel=error
 # --- Python virtual environment ---------------------------------------------
 # Rebuilt only when the pins or the Python package change.
 stamp=$(cat python/requirements.txt python/pyproject.toml python/setup.py \
-  python/src/westream/*.py python/src/westream/*.c native/channel/producer.c include/*.h 2>/dev/null | sha256sum | cut -c1-16)
+  python/src/westream/*.py python/src/westream/*.[ch] native/channel/producer.c include/*.h 2>/dev/null | sha256sum | cut -c1-16)
 if [ "$(cat .venv/.westream-stamp 2>/dev/null)" != "$stamp" ]; then
   say "creating .venv with the pinned Python packages"
   rm -rf .venv

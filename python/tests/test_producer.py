@@ -624,16 +624,21 @@ def test_extension_send_checks_buffer_sizes(sock_path, consumer):
     c = consumer()
     ch = _producer.Channel(3, sock_path, _producer.POSITIONS | _producer.FORCES, 0)
     assert (ch.natoms, ch.nslots, ch.frames, ch.content) == (3, 8, 0, POSITIONS | FORCES)
-    with pytest.raises(ValueError, match="positions must be 3 x 3 float32 \\(36 bytes\\), got 32 bytes"):
-        ch.send(b"\0" * 32)
+    z32 = np.zeros(9, np.float32)
+    with pytest.raises(ValueError, match="positions must be 3 x 3 float32 or float64 values \\(36 or 72 bytes\\), got 32 bytes"):
+        ch.send(np.zeros(8, np.float32))
+    with pytest.raises(ValueError, match="positions must be .* got 36 bytes of 'B'"):
+        ch.send(b"\0" * 36)  # untyped bytes: the element type must be known
     with pytest.raises(ValueError, match="forces must be"):
-        ch.send(b"\0" * 36, forces=b"\0" * 40)
+        ch.send(z32, forces=np.zeros(10, np.float32))
     with pytest.raises(ValueError, match="box must be 6 float32"):
-        ch.send(b"\0" * 36, box=np.zeros(6, np.float64))
+        ch.send(z32, box=np.zeros(6, np.float64))
     with pytest.raises(ValueError, match="not opened with velocities"):
-        ch.send(b"\0" * 36, velocities=b"\0" * 36)
+        ch.send(z32, velocities=z32)
+    with pytest.raises(ValueError, match="factors must each be 1, 10 or 0.1"):
+        ch.send(z32, factors=(1.0, 2.0, 1.0))
     pos = xyz(3, seed=1)
-    assert ch.send(pos.tobytes(), forces=bytearray(pos.tobytes()), box=np.arange(6, dtype=np.float32), step=9,
+    assert ch.send(pos, forces=memoryview(pos.copy()), box=np.arange(6, dtype=np.float32), step=9,
                    time=0.25) == 0
     assert ch.send(memoryview(pos)) == 1  # forces omitted: zeros
     # acquire / publish directly, with memoryviews of the slot
@@ -678,3 +683,64 @@ def test_status_names():
 def test_extension_rejects_bad_arguments(args, pattern):
     with pytest.raises(ValueError, match=pattern):
         _producer.Channel(*args)
+
+
+# ------------------------------------------------- send(wait=False)
+
+
+def test_background_send_is_bit_exact_and_in_order(sock_path, consumer):
+    n = 300
+    rng = np.random.default_rng(11)
+    frames = [(rng.uniform(0, 5, (n, 3)), rng.normal(0, 800, (n, 3))) for _ in range(40)]
+    c = consumer(read_delay=0.001)  # a slow consumer: the background thread waits on a full ring
+    with westream.Producer(n, sock_path, forces=True, units="nm", nslots=2) as p:
+        for i, (pos, frc) in enumerate(frames):
+            assert p.send(pos, forces=frc, step=i, time=0.5 * i, box=[4, 4, 4], wait=False) == i
+        assert p.frames == 40  # waits for the frame in flight
+    c.join()
+    assert c.end_frames == 40 and [f.step for f in c.frames] == list(range(40))
+    for f, (pos, frc) in zip(c.frames, frames):
+        assert_same_bits(f.positions, (pos * 10.0).astype(np.float32))
+        assert_same_bits(f.forces, (frc / 10.0).astype(np.float32))
+        assert f.flags == HAS_STEP | HAS_TIME | HAS_BOX
+
+
+def test_background_send_keeps_the_array_alive(sock_path, consumer):
+    c = consumer(nslots=1, consume=False)
+    p = westream.Producer(3, sock_path)
+    p.send(xyz(3, seed=1))  # the ring is full now
+    pos = xyz(3, seed=2)
+    p.send(pos, wait=False)  # waits in the background thread
+    del pos
+    gc.collect()  # the buffer the background thread reads must survive this
+    c.consume = True  # the consumer starts reading
+    p.end()
+    p.close()
+    c.join()
+    assert_same_bits(c.frames[1].positions, xyz(3, seed=2))
+
+
+def test_background_send_failure_is_raised_by_the_next_call(sock_path, consumer):
+    c = consumer(nslots=1, consume=False)
+    p = westream.Producer(2, sock_path)
+    p.send(np.zeros((2, 3)))
+    p.send(np.ones((2, 3)), wait=False)  # blocks in the background: the ring is full
+    time.sleep(0.2)
+    c.stop.set()  # the consumer hangs up
+    with pytest.raises(westream.ConsumerGone, match="consumer closed the channel after 1 frames"):
+        p.send(np.ones((2, 3)), wait=False)
+    with pytest.raises(westream.ConsumerGone):
+        p.end()
+    p.close()
+    assert p.closed
+
+
+def test_close_after_background_send_leaves_nothing_running(sock_path, consumer):
+    c = consumer()
+    p = westream.Producer(5, sock_path)
+    for _ in range(3):
+        p.send(xyz(5), wait=False)
+    p.close()  # no end(): incomplete, but the frame in flight went out first
+    c.join()
+    assert len(c.frames) == 3 and c.end_frames is None and c.hung_up
+    assert threading.active_count() == 1 + sum(t.daemon for t in threading.enumerate())

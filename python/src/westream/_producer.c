@@ -11,7 +11,9 @@
  * The GIL is released while connect waits for the consumer's SETUP and while
  * acquire (or send) waits for a free slot. A Channel is not thread-safe (the C
  * producer is not): a call made while another thread is blocked inside the
- * same Channel raises RuntimeError instead of racing.
+ * same Channel raises RuntimeError instead of racing. send(wait=False) hands
+ * the frame to the channel's own background thread (_sender.c); every other
+ * call first waits for that frame, and raises if it failed.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -19,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "_sender.h"
 #include "ring_layout.h"
 #include "westream.h"
 
@@ -86,10 +89,49 @@ typedef struct {
   size_t ring_bytes;
   void *zombie;       /* anonymous stand-in mapping kept while exports outlive close */
   size_t zombie_bytes;
+  ws_sender *sender;  /* background thread of send(wait=False), started on first use */
+  Py_buffer held[3];  /* arrays of the frame in flight, kept alive until it is sent */
+  int holding[3];
+  int deferred;       /* status of a failed background send, raised by the next call */
+  char deferred_msg[512];
 } Channel;
 
 static PyTypeObject ChannelType;
 static PyTypeObject SlotBufferType;
+
+static void release_held(Channel *self) {
+  for (int k = 0; k < 3; k++)
+    if (self->holding[k]) {
+      PyBuffer_Release(&self->held[k]);
+      self->holding[k] = 0;
+    }
+}
+
+/* Waits (GIL released) for the frame in flight on the background thread and
+ * keeps its failure, if any, for raise_deferred. */
+static void settle(Channel *self) {
+  if (!self->sender) return;
+  int status;
+  char msg[sizeof self->deferred_msg];
+  Py_BEGIN_ALLOW_THREADS
+  status = ws_sender_wait(self->sender, msg, sizeof msg);
+  Py_END_ALLOW_THREADS
+  release_held(self);
+  if (status != WESTREAM_OK && self->deferred == WESTREAM_OK) {
+    self->deferred = status;
+    memcpy(self->deferred_msg, msg, sizeof msg);
+  }
+}
+
+/* settle, then raises the failure of an earlier send(wait=False). */
+static int raise_deferred(Channel *self) {
+  settle(self);
+  if (self->deferred == WESTREAM_OK) return 0;
+  int status = self->deferred;
+  self->deferred = WESTREAM_OK;
+  raise_status(status, self->deferred_msg);
+  return -1;
+}
 
 static int check_usable(Channel *self) {
   if (self->busy) {
@@ -109,6 +151,9 @@ static int check_usable(Channel *self) {
  * them afterwards reads zeros instead of crashing; it is unmapped when the
  * last view goes away. */
 static void channel_release(Channel *self) {
+  settle(self);
+  ws_sender_stop(self->sender);
+  self->sender = NULL;
   if (!self->p) return;
   westream_producer *p = self->p;
   self->p = NULL;
@@ -239,7 +284,7 @@ static void note_ring(Channel *self) {
 }
 
 static PyObject *Channel_acquire(Channel *self, PyObject *Py_UNUSED(ignored)) {
-  if (check_usable(self) < 0) return NULL;
+  if (check_usable(self) < 0 || raise_deferred(self) < 0) return NULL;
   if (!self->has_frame) {
     int status;
     westream_frame f;
@@ -302,7 +347,7 @@ static PyObject *Channel_publish(Channel *self, PyObject *args, PyObject *kwds) 
   static char *kwlist[] = {"step", "time", "box", NULL};
   PyObject *step_o = Py_None, *time_o = Py_None, *box_o = Py_None;
   if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOO:publish", kwlist, &step_o, &time_o, &box_o)) return NULL;
-  if (check_usable(self) < 0) return NULL;
+  if (check_usable(self) < 0 || raise_deferred(self) < 0) return NULL;
   if (!self->has_frame) {
     PyErr_SetString(PyExc_ValueError, "publish without an acquired frame");
     return NULL;
@@ -336,15 +381,18 @@ static PyObject *Channel_publish(Channel *self, PyObject *args, PyObject *kwds) 
   return PyLong_FromUnsignedLongLong((unsigned long long)f.index);
 }
 
-/* Gets an optional array argument as exactly natoms*3 float32 bytes. */
-static int get_array(Channel *self, PyObject *obj, const char *name, Py_buffer *b, int *have) {
+/* Gets an optional array argument: natoms*3 C-contiguous float32 or float64. */
+static int get_array(Channel *self, PyObject *obj, const char *name, Py_buffer *b, int *have, int *is_f64) {
   *have = 0;
   if (obj == Py_None) return 0;
-  if (PyObject_GetBuffer(obj, b, PyBUF_C_CONTIGUOUS) < 0) return -1;
-  const Py_ssize_t want = (Py_ssize_t)self->natoms * 12;
-  if (b->len != want) {
-    PyErr_Format(PyExc_ValueError, "%s must be %u x 3 float32 (%zd bytes), got %zd bytes", name, self->natoms, want,
-                 b->len);
+  if (PyObject_GetBuffer(obj, b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+  const char *fmt = b->format ? b->format : "B";
+  if (*fmt == '=' || *fmt == '<' || *fmt == '@') fmt++;
+  *is_f64 = strcmp(fmt, "d") == 0;
+  const Py_ssize_t want = (Py_ssize_t)self->natoms * 3;
+  if ((!*is_f64 && strcmp(fmt, "f") != 0) || b->itemsize * want != b->len) {
+    PyErr_Format(PyExc_ValueError, "%s must be %u x 3 float32 or float64 values (%zd or %zd bytes), got %zd bytes of '%s'",
+                 name, self->natoms, want * 4, want * 8, b->len, b->format ? b->format : "B");
     PyBuffer_Release(b);
     return -1;
   }
@@ -352,62 +400,91 @@ static int get_array(Channel *self, PyObject *obj, const char *name, Py_buffer *
   return 0;
 }
 
+static int get_factors(PyObject *obj, double factor[3]) {
+  factor[0] = factor[1] = factor[2] = 1.0;
+  if (obj == Py_None) return 0;
+  if (!PyArg_ParseTuple(obj, "ddd:factors", &factor[0], &factor[1], &factor[2])) return -1;
+  for (int k = 0; k < 3; k++)
+    if (factor[k] != 1.0 && factor[k] != 10.0 && factor[k] != 0.1) {
+      PyErr_Format(PyExc_ValueError, "factors must each be 1, 10 or 0.1, got %g", factor[k]);
+      return -1;
+    }
+  return 0;
+}
+
 static PyObject *Channel_send(Channel *self, PyObject *args, PyObject *kwds) {
-  static char *kwlist[] = {"positions", "velocities", "forces", "box", "step", "time", NULL};
-  PyObject *pos_o, *vel_o = Py_None, *frc_o = Py_None, *box_o = Py_None, *step_o = Py_None, *time_o = Py_None;
-  if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OOOOO:send", kwlist, &pos_o, &vel_o, &frc_o, &box_o, &step_o,
-                                   &time_o))
+  static char *kwlist[] = {"positions", "velocities", "forces", "box", "step", "time", "factors", "wait", NULL};
+  PyObject *arr_o[3] = {Py_None, Py_None, Py_None}, *box_o = Py_None, *step_o = Py_None, *time_o = Py_None,
+           *factors_o = Py_None;
+  int wait = 1;
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OOOOOOp:send", kwlist, &arr_o[0], &arr_o[1], &arr_o[2], &box_o,
+                                   &step_o, &time_o, &factors_o, &wait))
     return NULL;
-  if (check_usable(self) < 0) return NULL;
+  if (check_usable(self) < 0 || raise_deferred(self) < 0) return NULL;
   if (self->has_frame) {
     PyErr_SetString(PyExc_ValueError, "send while a frame is acquired and not published");
     return NULL;
   }
-  if (pos_o == Py_None) {
+  if (arr_o[0] == Py_None) {
     PyErr_SetString(PyExc_ValueError, "positions are required");
     return NULL;
   }
-  if ((vel_o != Py_None && !(self->content & WESTREAM_VELOCITIES)) ||
-      (frc_o != Py_None && !(self->content & WESTREAM_FORCES))) {
+  if ((arr_o[1] != Py_None && !(self->content & WESTREAM_VELOCITIES)) ||
+      (arr_o[2] != Py_None && !(self->content & WESTREAM_FORCES))) {
     PyErr_SetString(PyExc_ValueError, "this stream was not opened with velocities/forces");
     return NULL;
   }
-  float box6[6];
-  int64_t step = 0;
-  double time = 0.0;
+  ws_job job;
+  memset(&job, 0, sizeof job);
   int have_box, have_step, have_time;
-  if (get_box(box_o, box6, &have_box) < 0 || get_step(step_o, &step, &have_step) < 0 ||
-      get_time(time_o, &time, &have_time) < 0)
+  if (get_box(box_o, job.box6, &have_box) < 0 || get_step(step_o, &job.step, &have_step) < 0 ||
+      get_time(time_o, &job.time, &have_time) < 0 || get_factors(factors_o, job.factor) < 0)
     return NULL;
-  Py_buffer pos, vel, frc;
-  int have_pos, have_vel = 0, have_frc = 0;
-  if (get_array(self, pos_o, "positions", &pos, &have_pos) < 0) return NULL;
-  if (get_array(self, vel_o, "velocities", &vel, &have_vel) < 0) goto fail;
-  if (get_array(self, frc_o, "forces", &frc, &have_frc) < 0) goto fail;
+  job.flags = (have_box ? WESTREAM_HAS_BOX : 0u) | (have_step ? WESTREAM_HAS_STEP : 0u) |
+              (have_time ? WESTREAM_HAS_TIME : 0u);
+  static const char *names[3] = {"positions", "velocities", "forces"};
+  Py_buffer buf[3];
+  int have[3] = {0, 0, 0};
+  for (int k = 0; k < 3; k++) {
+    if (get_array(self, arr_o[k], names[k], &buf[k], &have[k], &job.is_f64[k]) < 0) {
+      for (int j = 0; j < k; j++)
+        if (have[j]) PyBuffer_Release(&buf[j]);
+      return NULL;
+    }
+    job.array[k] = have[k] ? buf[k].buf : NULL;
+  }
+  const unsigned long long index = (unsigned long long)westream_frames(self->p);
+  if (!wait) {
+    if (!self->sender && !(self->sender = ws_sender_start(self->p, self->natoms))) {
+      for (int k = 0; k < 3; k++)
+        if (have[k]) PyBuffer_Release(&buf[k]);
+      return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    for (int k = 0; k < 3; k++) {
+      self->held[k] = buf[k];
+      self->holding[k] = have[k];
+    }
+    ws_sender_post(self->sender, &job);
+    return PyLong_FromUnsignedLongLong(index);
+  }
   int status;
+  char msg[sizeof self->deferred_msg];
   self->busy = 1;
   do {
     Py_BEGIN_ALLOW_THREADS
-    status = westream_send(self->p, (const float *)pos.buf, have_vel ? (const float *)vel.buf : NULL,
-                           have_frc ? (const float *)frc.buf : NULL, have_box ? box6 : NULL, have_step ? &step : NULL,
-                           have_time ? &time : NULL);
+    status = ws_send_now(self->p, self->natoms, &job, msg, sizeof msg);
     Py_END_ALLOW_THREADS
   } while (status == WESTREAM_E_INTERRUPTED && PyErr_CheckSignals() == 0);
   self->busy = 0;
-  PyBuffer_Release(&pos);
-  if (have_vel) PyBuffer_Release(&vel);
-  if (have_frc) PyBuffer_Release(&frc);
+  for (int k = 0; k < 3; k++)
+    if (have[k]) PyBuffer_Release(&buf[k]);
   if (status == WESTREAM_E_INTERRUPTED) return NULL;
-  if (status != WESTREAM_OK) return raise_status(status, westream_last_error(self->p));
-  return PyLong_FromUnsignedLongLong((unsigned long long)(westream_frames(self->p) - 1));
-fail:
-  PyBuffer_Release(&pos);
-  if (have_vel) PyBuffer_Release(&vel);
-  return NULL;
+  if (status != WESTREAM_OK) return raise_status(status, msg);
+  return PyLong_FromUnsignedLongLong(index);
 }
 
 static PyObject *Channel_end(Channel *self, PyObject *Py_UNUSED(ignored)) {
-  if (check_usable(self) < 0) return NULL;
+  if (check_usable(self) < 0 || raise_deferred(self) < 0) return NULL;
   if (self->has_frame) {
     PyErr_SetString(PyExc_ValueError,
                     "cannot end the stream: a frame was acquired and never published");
@@ -434,6 +511,7 @@ static PyObject *Channel_get_nslots(Channel *self, void *Py_UNUSED(c)) {
   return PyLong_FromUnsignedLong(self->p ? westream_nslots(self->p) : 0);
 }
 static PyObject *Channel_get_frames(Channel *self, void *Py_UNUSED(c)) {
+  settle(self);
   return PyLong_FromUnsignedLongLong(self->p ? (unsigned long long)westream_frames(self->p) : 0ull);
 }
 static PyObject *Channel_get_content(Channel *self, void *Py_UNUSED(c)) {
@@ -452,8 +530,11 @@ static PyMethodDef Channel_methods[] = {
      "publish(step=None, time=None, box=None) -> index\n\nPublishes the acquired slot. box: buffer of 6 float32 "
      "(ax, bx, by, cx, cy, cz) in Angstrom."},
     {"send", (PyCFunction)(void (*)(void))Channel_send, METH_VARARGS | METH_KEYWORDS,
-     "send(positions, velocities=None, forces=None, box=None, step=None, time=None) -> index\n\n"
-     "westream_send: each array a C-contiguous buffer of natoms*3 float32; absent velocities/forces are zeros."},
+     "send(positions, velocities=None, forces=None, box=None, step=None, time=None, factors=None, wait=True) -> index\n\n"
+     "Each array a C-contiguous buffer of natoms*3 float32 or float64, multiplied by its factor (1, 10 or 0.1: "
+     "(factor_pos, factor_vel, factor_frc)) in float64 and rounded once; absent velocities/forces are zeros. "
+     "wait=False returns once the frame is handed to the channel's background thread: the arrays must stay "
+     "unchanged until the next call on this channel, which also raises if that frame failed."},
     {"end", (PyCFunction)Channel_end, METH_NOARGS, "Declares the stream complete (sends END)."},
     {"close", (PyCFunction)Channel_close, METH_NOARGS, "Releases the channel; without end() the stream is incomplete."},
     {NULL, NULL, 0, NULL}};

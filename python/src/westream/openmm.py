@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from .producer import Producer
+from .producer import UNITS, Producer, _wire_array, wire_box
 
 __all__ = ["StreamReporter", "openmm_version"]
 
@@ -65,7 +65,13 @@ class StreamReporter:
     stream is complete, then close() (or use the reporter as a context
     manager: a normal exit ends and closes; an exception only closes, which
     the consumer sees as an incomplete stream). If the consumer goes away,
-    the next report raises westream.ConsumerGone out of simulation.step().
+    a later report (or end()) raises westream.ConsumerGone out of
+    simulation.step().
+
+    report() hands the frame to the producer's background thread and returns
+    (Producer.send(wait=False)), so OpenMM queues the next steps on the GPU
+    while the frame is converted and published; the next report, end() or
+    close() waits for it.
     """
 
     def __init__(self, interval, address=None, *, velocities=False, forces=False, nslots=0, enforcePeriodicBox=None):
@@ -83,6 +89,7 @@ class StreamReporter:
         self._periodic = None if enforcePeriodicBox is None else bool(enforcePeriodicBox)
         self._producer = None
         self._uses_pbc = False
+        self._box_vectors = self._box6 = None  # last box seen, and its wire form
         self._ended = False
 
     @property
@@ -138,23 +145,24 @@ class StreamReporter:
             raise ValueError("StreamReporter.report after end()")
         if self._producer is None:
             self._connect(simulation)
-        positions = state.getPositions(asNumpy=True).value_in_unit(unit.nanometer)
-        box = None
+        n = self._producer.natoms
+        positions = _wire_array(state.getPositions(asNumpy=True).value_in_unit(unit.nanometer), "positions", n)
+        box6 = None
         if self._uses_pbc:
-            box = np.asarray(state.getPeriodicBoxVectors(asNumpy=True).value_in_unit(unit.nanometer))
+            vectors = state.getPeriodicBoxVectors().value_in_unit(unit.nanometer)
+            if vectors != self._box_vectors:  # constant at constant volume: converted once
+                self._box_vectors, self._box6 = vectors, wire_box(np.array(vectors, dtype=np.float64), UNITS["nm"]["box"])
+            box6 = self._box6
         velocities = forces = None
         if self._velocities:
-            velocities = state.getVelocities(asNumpy=True).value_in_unit(unit.nanometer / unit.picosecond)
+            velocities = _wire_array(
+                state.getVelocities(asNumpy=True).value_in_unit(unit.nanometer / unit.picosecond), "velocities", n)
         if self._forces:
-            forces = state.getForces(asNumpy=True).value_in_unit(unit.kilojoule_per_mole / unit.nanometer)
-        self._producer.send(
-            np.asarray(positions, dtype=np.float64),
-            box=box,
-            step=simulation.currentStep,
-            time=state.getTime().value_in_unit(unit.picosecond),
-            velocities=None if velocities is None else np.asarray(velocities, dtype=np.float64),
-            forces=None if forces is None else np.asarray(forces, dtype=np.float64),
-        )
+            forces = _wire_array(
+                state.getForces(asNumpy=True).value_in_unit(unit.kilojoule_per_mole / unit.nanometer), "forces", n)
+        # Handed to the producer's thread: OpenMM gets its thread back at once.
+        self._producer._send(positions, velocities, forces, box6, simulation.currentStep,
+                             state.getTime().value_in_unit(unit.picosecond), wait=False)
 
     def report_now(self, simulation):
         """Sends the simulation's current state as a frame, outside the interval.

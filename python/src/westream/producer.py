@@ -126,6 +126,14 @@ def _xyz(values, name, natoms):
     )
 
 
+def _wire_array(values, name, natoms):
+    """_xyz as C-contiguous float32 or float64, the types the C side converts."""
+    a = _xyz(values, name, natoms)
+    if a.dtype not in (np.float32, np.float64) or not a.flags.c_contiguous or not a.dtype.isnative:
+        a = np.ascontiguousarray(a, dtype=np.float64)
+    return a
+
+
 class Frame:
     """An acquired ring slot, written in place; published when the `with` ends.
 
@@ -308,7 +316,7 @@ class Producer:
             f._state = "abandoned"
             f._drop_views()
 
-    def send(self, positions, box=None, step=None, time=None, velocities=None, forces=None):
+    def send(self, positions, box=None, step=None, time=None, velocities=None, forces=None, *, wait=True):
         """Publishes one frame; returns its index. Blocks while the ring is full.
 
         positions: (natoms, 3) or flat (3*natoms,) real array in this
@@ -316,39 +324,43 @@ class Producer:
         velocities / forces: same shapes, only for a producer opened with
         them (zeros when omitted). box: see :func:`wire_box`. step: int.
         time: ps.
+
+        wait=False hands the frame to the producer's background thread and
+        returns at once, so an engine's reporter gives the engine back its
+        thread while the frame is converted and published (the
+        StreamReporter does this). The arrays must stay unchanged until the
+        next call on this producer; that call (or end()) waits for the frame
+        and raises if it could not be sent.
         """
         self._check_open()
         n = self._natoms
-        pos = _xyz(positions, "positions", n)
+        pos = _wire_array(positions, "positions", n)
         vel = frc = None
         if velocities is not None:
             if not self._velocities:
                 raise ValueError("velocities given, but this Producer was created without velocities=True")
-            vel = _xyz(velocities, "velocities", n)
+            vel = _wire_array(velocities, "velocities", n)
         if forces is not None:
             if not self._forces:
                 raise ValueError("forces given, but this Producer was created without forces=True")
-            frc = _xyz(forces, "forces", n)
+            frc = _wire_array(forces, "forces", n)
         box6 = None if box is None else wire_box(box, self._factors["box"])
+        return self._send(pos, vel, frc, box6, step, time, wait)
+
+    def _send(self, pos, vel, frc, box6, step, time, wait):
+        # send() after argument checks; box6 already in wire form (wire_box).
         step = None if step is None else operator.index(step)
         time = None if time is None else float(time)
         k = self._factors
-        with self.frame() as f:
-            _write(f.positions, pos, k["positions"])
-            if f.velocities is not None:
-                if vel is None:
-                    f.velocities.fill(0.0)
-                else:
-                    _write(f.velocities, vel, k["velocities"])
-            if f.forces is not None:
-                if frc is None:
-                    f.forces.fill(0.0)
-                else:
-                    _write(f.forces, frc, k["forces"])
-            f.step = step
-            f.time = time
-            f._box = box6
-        return f.index
+        if self._ch.acquired:  # an abandoned frame() holds a slot: fill that one
+            with self.frame() as f:
+                for dst, src, factor in ((f.positions, pos, k["positions"]), (f.velocities, vel, k["velocities"]),
+                                         (f.forces, frc, k["forces"])):
+                    if dst is not None:
+                        dst.fill(0.0) if src is None else _write(dst, src, factor)
+                f.step, f.time, f._box = step, time, box6
+            return f.index
+        return self._ch.send(pos, vel, frc, box6, step, time, (k["positions"], k["velocities"], k["forces"]), wait)
 
     # -- life cycle ---------------------------------------------------------
     def end(self):
