@@ -154,6 +154,24 @@ describe.each(systems)('%s frames (%s)', (sys, file) => {
     }
   });
 
+  it('a contiguous run of atoms (streamed as a view of the frame) gives what the same atoms gathered give', () => {
+    const n = Math.min(frames[0].natoms - 10, 700);
+    const run = Int32Array.from({ length: n }, (_, i) => 7 + i);
+    const reversed = run.slice().reverse(); // the same atoms through an index: gathered
+    const ref = frames[0];
+    const [a, b] = [rmsd(run, ref), rmsd(reversed, ref)];
+    const [c, d] = [radiusOfGyration(run, { weights: 'geometry' }), radiusOfGyration(reversed, { weights: 'geometry' })];
+    const [e, g] = [rmsd(run, ref, { fit: top.select('backbone') }), rmsd(reversed, ref, { fit: top.select('backbone') })];
+    for (const f of frames.slice(1, 4)) {
+      expect(Math.abs(a.compute(f) - b.compute(f))).toBeLessThan(1e-5);
+      expect(Math.abs(c.compute(f) - d.compute(f))).toBeLessThan(1e-5);
+      expect(Math.abs(e.compute(f) - g.compute(f))).toBeLessThan(1e-5);
+    }
+    // a run that leaves the frame is reported, not read
+    const beyond = Int32Array.from({ length: 100 }, (_, i) => frames[0].natoms - 50 + i);
+    expect(() => radiusOfGyration(beyond, { weights: 'geometry' }).compute(frames[1])).toThrow(/atom index \d+ is outside/);
+  });
+
   it('every kernel instruction set gives the same values', () => {
     const k = kernels();
     const best = k.isa();
@@ -187,10 +205,14 @@ describe('native kernels reject bad input without crashing', () => {
     expect(() => k().centerRg(pos, Int32Array.of(-1), 1, null, out)).toThrow(/atom index -1/);
     expect(() => k().distanceStats(pos, Int32Array.of(0), 1, pos, Int32Array.of(99), 1, null, 1, out)).toThrow(RangeError);
     expect(() => k().pairDistances(pos, Int32Array.of(0, 1, 2, 10), null, new Float64Array(2))).toThrow(/atom index 10/);
-    const state = new Float64Array(17);
-    state[1] = 2;
+    const state = new Float64Array(26);
+    k().qcpPrepare(new Float32Array(6), 2, null, state);
     expect(() => k().qcp(pos, Int32Array.of(1, 12), null, new Float32Array(6), state, false)).toThrow(/atom index 12/);
     expect(() => k().qcp(pos, Int32Array.of(1, 2), null, new Float32Array(5), state, false)).toThrow(/x, y and z arrays of equal length/);
+    expect(() => k().qcp(pos, Int32Array.of(1, 2), null, new Float32Array(3), state, false)).toThrow(/ref holds 1 atoms, the selection 2/);
+    expect(() => k().qcp(pos, Int32Array.of(1, 2), null, new Float32Array(6), new Float64Array(17), false)).toThrow(/state must have 26 entries/);
+    expect(() => k().qcp(pos, Int32Array.of(1, 2), null, new Float32Array(6), new Float64Array(26), false)).toThrow(/no prepared reference/);
+    expect(() => k().qcpPrepare(new Float32Array(6), 3, null, state)).toThrow(/ref holds 2 atoms, the selection 3/);
     expect(() => k().withinMask(pos, Int32Array.of(0), 1, Int32Array.of(3, 11), 2, null, 2, new Uint8Array(10))).toThrow(RangeError);
   });
   it('wrong array types and sizes', () => {

@@ -15,6 +15,7 @@
 #include "distances.h"
 #include "qcp.h"
 #include "simd.h"
+#include "stream.h"
 
 namespace westream {
 
@@ -122,9 +123,44 @@ auto guarded(const Napi::CallbackInfo& info, F&& f) -> decltype(f()) {
   }
 }
 
-// qcp(positions, index|null, weights|null, ref Float32Array(3n: x..., y..., z...),
-//     state Float64Array(17: gb, wsum, rsx, rsy, rsz | rotation 9 | centre 3), rotation: boolean) → rmsd.
-// With rotation = true the kernel writes the rotation and the mobile centre into state[5..16].
+// The QCP state (Float64Array(26)) of a prepared reference: its sums, then
+// room for the rotation and the mobile centre.
+constexpr std::size_t QCP_GB = 0, QCP_WSUM = 1, QCP_RSUM = 2, QCP_ROTATION = 5, QCP_CENTER = 14, QCP_SYY = 17, QCP_W2SUM = 23,
+                      QCP_SHIFT = 24, QCP_N = 25, QCP_STATE = 26;
+
+/** The reference arrays: x, y and z of `stride` floats each (stride ≥ n). */
+void qcp_ref_arrays(const Napi::CallbackInfo& info, const View<float>& ref, std::size_t n, const float** x, const float** y, const float** z) {
+  if (ref.length % 3) throw Napi::RangeError::New(info.Env(), "ref must hold x, y and z arrays of equal length");
+  const std::size_t stride = ref.length / 3;
+  if (stride < n) throw Napi::RangeError::New(info.Env(), "ref holds " + std::to_string(stride) + " atoms, the selection " + std::to_string(n));
+  *x = ref.data, *y = ref.data + stride, *z = ref.data + 2 * stride;
+}
+
+// qcpPrepare(ref Float32Array(3 stride: x..., y..., z..., centred), n, weights|null, state Float64Array(26))
+// fills the state's sums (gb, wsum, Σ w r, Σ w r rᵀ, Σ w², shift atom, n) from the stored floats.
+Napi::Value QcpPrepare(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    View<float> ref = arg<float>(info, 0, "ref");
+    const std::size_t n = count(info, 1, "n");
+    View<float> w = arg<float>(info, 2, "weights", true);
+    View<double> st = arg<double>(info, 3, "state");
+    if (n == 0) throw Napi::TypeError::New(info.Env(), "qcpPrepare: the selection is empty");
+    if (w.present && w.length != n) throw Napi::RangeError::New(info.Env(), "weights must have one entry per reference atom");
+    if (st.length < QCP_STATE) throw Napi::RangeError::New(info.Env(), "state must have 26 entries");
+    const float *x, *y, *z;
+    qcp_ref_arrays(info, ref, n, &x, &y, &z);
+    const k::QcpReference r = k::qcp_reference(x, y, z, n, w.present ? w.data : nullptr);
+    double* s = st.data;
+    s[QCP_GB] = r.gb, s[QCP_WSUM] = r.wsum;
+    for (int c = 0; c < 3; ++c) s[QCP_RSUM + c] = r.rsum[c];
+    for (int c = 0; c < 6; ++c) s[QCP_SYY + c] = r.syy[c];
+    s[QCP_W2SUM] = r.w2sum, s[QCP_SHIFT] = double(r.shift), s[QCP_N] = double(n);
+    return info.Env().Undefined();
+  });
+}
+
+// qcp(positions, index|null, weights|null, ref Float32Array(3 stride: x..., y..., z...), state Float64Array(26) from qcpPrepare,
+//     rotation: boolean) → rmsd. With rotation = true the kernel writes the rotation and the mobile centre into state[5..16].
 Napi::Value Qcp(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     View<float> p = positions_arg(info, 0);
@@ -133,20 +169,26 @@ Napi::Value Qcp(const Napi::CallbackInfo& info) {
     View<float> ref = arg<float>(info, 3, "ref");
     View<double> st = arg<double>(info, 4, "state");
     const bool rotation = info[5].IsBoolean() && info[5].As<Napi::Boolean>().Value();
-    if (ref.length % 3) throw Napi::RangeError::New(info.Env(), "ref must hold x, y and z arrays of equal length");
-    const std::size_t n = ref.length / 3;
+    if (st.length < QCP_STATE) throw Napi::RangeError::New(info.Env(), "state must have 26 entries (from qcpPrepare)");
+    const double* s = st.data;
+    const double nd = s[QCP_N];
+    if (!(nd >= 1) || nd != double(std::size_t(nd))) throw Napi::TypeError::New(info.Env(), "state holds no prepared reference (qcpPrepare)");
+    const std::size_t n = std::size_t(nd);
+    const float *x, *y, *z;
+    qcp_ref_arrays(info, ref, n, &x, &y, &z);
     if (idx.present && idx.length != n)
       throw Napi::RangeError::New(info.Env(), "index has " + std::to_string(idx.length) + " atoms, the reference " + std::to_string(n));
     if (w.present && w.length != n) throw Napi::RangeError::New(info.Env(), "weights must have one entry per reference atom");
-    if (st.length < 17) throw Napi::RangeError::New(info.Env(), "state must have 17 entries");
     k::QcpArgs a{};
     a.positions = p.data;
     a.natoms = p.length / 3;
     a.index = idx.present ? idx.data : nullptr;
     a.weights = w.present ? w.data : nullptr;
-    a.ref = k::QcpReference{ref.data, ref.data + n, ref.data + 2 * n, n, st.data[0], st.data[1], {st.data[2], st.data[3], st.data[4]}};
-    a.rotation = rotation ? st.data + 5 : nullptr;
-    a.center = rotation ? st.data + 14 : nullptr;
+    a.ref = k::QcpReference{x, y, z, n, s[QCP_GB], s[QCP_WSUM], {s[QCP_RSUM], s[QCP_RSUM + 1], s[QCP_RSUM + 2]},
+                            {s[QCP_SYY], s[QCP_SYY + 1], s[QCP_SYY + 2], s[QCP_SYY + 3], s[QCP_SYY + 4], s[QCP_SYY + 5]},
+                            s[QCP_W2SUM], s[QCP_SHIFT] >= 0 && s[QCP_SHIFT] < nd ? std::size_t(s[QCP_SHIFT]) : 0};
+    a.rotation = rotation ? st.data + QCP_ROTATION : nullptr;
+    a.center = rotation ? st.data + QCP_CENTER : nullptr;
     return Napi::Number::New(info.Env(), k::qcp_rmsd(a));
   });
 }
@@ -252,6 +294,26 @@ Napi::Value WithinMask(const Napi::CallbackInfo& info) {
   });
 }
 
+// streamSum(a Float32Array, b Float32Array|null, parts = 1) → the sum of all their floats, read once in
+// one pass, b as `parts` equal arrays side by side (the read-bandwidth floor of the analysis benchmark).
+Napi::Value StreamSum(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    View<float> a = arg<float>(info, 0, "a");
+    View<float> b = arg<float>(info, 1, "b", true);
+    const std::size_t parts = info.Length() > 2 && !info[2].IsUndefined() ? count(info, 2, "parts") : 1;
+    if (parts < 1 || parts > 3 || b.length % parts) throw Napi::RangeError::New(info.Env(), "parts must be 1, 2 or 3 and divide b's length");
+    return Napi::Number::New(info.Env(), k::stream_sum(a.data, a.length, b.present ? b.data : nullptr, b.length, parts));
+  });
+}
+
+// alignment(a Float32Array) → the byte address of a[0] modulo 64 (so that JS can place arrays on cache lines).
+Napi::Value Alignment(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    View<float> a = arg<float>(info, 0, "a");
+    return Napi::Number::New(info.Env(), double(reinterpret_cast<std::uintptr_t>(a.data) % 64));
+  });
+}
+
 Napi::Value IsaName(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), k::isa_name(k::isa())); }
 
 Napi::Value SetIsa(const Napi::CallbackInfo& info) {
@@ -266,12 +328,15 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info) {
 void InitKernels(Napi::Env env, Napi::Object exports) {
   Napi::Object kernels = Napi::Object::New(env);
   kernels.Set("qcp", Napi::Function::New(env, Qcp, "qcp"));
+  kernels.Set("qcpPrepare", Napi::Function::New(env, QcpPrepare, "qcpPrepare"));
   kernels.Set("transformedRmsd", Napi::Function::New(env, TransformedRmsd, "transformedRmsd"));
   kernels.Set("centerRg", Napi::Function::New(env, CenterRg, "centerRg"));
   kernels.Set("distanceArray", Napi::Function::New(env, DistanceArray, "distanceArray"));
   kernels.Set("distanceStats", Napi::Function::New(env, DistanceStats, "distanceStats"));
   kernels.Set("pairDistances", Napi::Function::New(env, PairDistances, "pairDistances"));
   kernels.Set("withinMask", Napi::Function::New(env, WithinMask, "withinMask"));
+  kernels.Set("streamSum", Napi::Function::New(env, StreamSum, "streamSum"));
+  kernels.Set("alignment", Napi::Function::New(env, Alignment, "alignment"));
   kernels.Set("isa", Napi::Function::New(env, IsaName, "isa"));
   kernels.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
   exports.Set("kernels", kernels);

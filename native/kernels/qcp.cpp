@@ -73,28 +73,40 @@ WESTREAM_INLINE void qcp_sums(const QcpArgs& a, const double s[3], double S[NACC
   }
 }
 
-// Fast path: float32 products in L lanes, flushed into double sums every
-// FAST_FLUSH blocks. The rounding of products and lane sums (relative 6e-8)
-// enters RMSD = sqrt(2 (E0 - lambda) / W) as an error of about
-// 6e-8 sqrt(FAST_FLUSH) Rg^2 / (sqrt(n) rmsd). When four times that exceeds
-// FAST_MAX_ERROR the sums are redone in double precision: near-zero RMSDs,
-// and small groups spread far apart.
-constexpr std::size_t FAST_FLUSH = 16;
+// Fast path: one pass over the frame in float32 lanes, on the differences
+// d = (m - s) - r between each mobile atom m (shifted by s) and its
+// reference atom r; the sums of w d, w |d|^2 and w r d^T are flushed into
+// double every FAST_FLUSH blocks, and qcp_finish() turns them into the sums
+// over u = m - s = d + r exactly (with the reference's own sums, prepared
+// once). The shift s = m_k - r_k uses the atom k nearest the reference centre,
+// so d is about the deviation of the frame from the reference: for a frame
+// near the reference (RMSD near 0, where E0 - lambda cancels most) the float
+// sums are small and accurate. The float rounding of d is a perturbation of
+// the frame by at most 6e-8 |u| per coordinate, used consistently by every sum.
+//
+// The rounding of the lane sums (relative 6e-8 per addition) enters
+// RMSD = sqrt(2 (E0 - lambda) / W) as an error of about
+// 6e-8 sqrt(FAST_FLUSH) dm (dm + rg) f / (sqrt(n) rmsd), with dm and rg the
+// root-mean-square |d| and |r| and f = sqrt(n sum w^2) / sum w (1 unweighted);
+// over random rotations, noise levels and masses at 100k atoms the error was
+// at most twice that. When twice that exceeds FAST_MAX_ERROR the sums are
+// redone in double precision: near-zero RMSDs of frames rotated far from the
+// reference, and small groups spread far apart. Frames that are not rotated
+// much (|d| small) stay on the fast path down to RMSD 0.
+constexpr std::size_t FAST_FLUSH = 64;
 constexpr double FAST_MAX_ERROR = 2e-5;  // Å
 
-WESTREAM_INLINE bool fast_is_accurate(double rmsd, double e0, double wsum, std::size_t n) {
-  const double rg2 = e0 / wsum;  // mean of the two structures' Rg^2
-  return 4 * 6e-8 * std::sqrt(double(FAST_FLUSH)) * rg2 <= FAST_MAX_ERROR * std::sqrt(double(n)) * rmsd;
-}
-
 template <int L, bool Indexed, bool Weighted>
-WESTREAM_INLINE void qcp_sums_fast(const QcpArgs& a, const double s[3], double S[NACC]) {
+WESTREAM_INLINE void qcp_sums_fast(const QcpArgs& a, const float s[3], double S[NACC]) {
   using namespace vec;
   const float* __restrict p = a.positions;
   const int32_t* __restrict idx = a.index;
   const float* __restrict w = a.weights;
+  const float* __restrict rx = a.ref.wx;
+  const float* __restrict ry = a.ref.wy;
+  const float* __restrict rz = a.ref.wz;
   const std::size_t n = a.ref.n;
-  const vf<L> sx = float(s[0]) + vf<L>{}, sy = float(s[1]) + vf<L>{}, sz = float(s[2]) + vf<L>{};
+  const vf<L> sx = s[0] + vf<L>{}, sy = s[1] + vf<L>{}, sz = s[2] + vf<L>{};
   vd<L / 2> wide[NACC];
   for (int c = 0; c < NACC; ++c) wide[c] = vd<L / 2>{};
   std::size_t i = 0;
@@ -104,19 +116,26 @@ WESTREAM_INLINE void qcp_sums_fast(const QcpArgs& a, const double s[3], double S
     const std::size_t stop = std::min(n, i + FAST_FLUSH * L);
     for (; i + L <= stop; i += L) {
       vf<L> x, y, z;
-      if (Indexed) gather_xyz<L>(p, idx + i, x, y, z);
-      else load_xyz<L>(p + 3 * i, x, y, z);
-      x -= sx, y -= sy, z -= sz;
-      vf<L> wx = x, wy = y, wz = z;
+      if (Indexed) {
+        gather_xyz<L>(p, idx + i, x, y, z);
+      } else {
+        if (i + PREFETCH_ATOMS + L <= n) {
+          vec::prefetch_xyz<L>(p + 3 * (i + PREFETCH_ATOMS));
+          vec::prefetch<L>(rx + i + PREFETCH_ATOMS), vec::prefetch<L>(ry + i + PREFETCH_ATOMS), vec::prefetch<L>(rz + i + PREFETCH_ATOMS);
+        }
+        load_xyz<L>(p + 3 * i, x, y, z);
+      }
+      const vf<L> X = load<L>(rx + i), Y = load<L>(ry + i), Z = load<L>(rz + i);
+      const vf<L> dx = (x - sx) - X, dy = (y - sy) - Y, dz = (z - sz) - Z;
+      vf<L> wx = dx, wy = dy, wz = dz;
       if (Weighted) {
         const vf<L> wj = load<L>(w + i);
-        wx = wj * x, wy = wj * y, wz = wj * z;
+        wx = wj * dx, wy = wj * dy, wz = wj * dz;
       }
-      const vf<L> X = load<L>(a.ref.wx + i), Y = load<L>(a.ref.wy + i), Z = load<L>(a.ref.wz + i);
       acc[SX] += wx;
       acc[SY] += wy;
       acc[SZ] += wz;
-      acc[SQ] += wx * x + wy * y + wz * z;
+      acc[SQ] += wx * dx + wy * dy + wz * dz;
       acc[XX] += X * wx;
       acc[XY] += X * wy;
       acc[XZ] += X * wz;
@@ -130,28 +149,45 @@ WESTREAM_INLINE void qcp_sums_fast(const QcpArgs& a, const double s[3], double S
     for (int c = 0; c < NACC; ++c) accumulate_wide<L>(wide[c], acc[c]);
   }
   for (int c = 0; c < NACC; ++c) S[c] += hsum<L / 2>(wide[c]);
-  for (; i < n; ++i) {  // tail, in double
+  for (; i < n; ++i) {  // tail: the same float differences, summed in double
     const std::size_t k = Indexed ? static_cast<std::size_t>(idx[i]) : i;
-    const double x = double(float(p[3 * k] - float(s[0]))), y = double(float(p[3 * k + 1] - float(s[1]))),
-                 z = double(float(p[3 * k + 2] - float(s[2])));
+    const float fx = (p[3 * k] - s[0]) - rx[i], fy = (p[3 * k + 1] - s[1]) - ry[i], fz = (p[3 * k + 2] - s[2]) - rz[i];
+    const double dx = fx, dy = fy, dz = fz;
     const double wj = Weighted ? double(w[i]) : 1.0;
-    const double wx = wj * x, wy = wj * y, wz = wj * z;
-    const double X = a.ref.wx[i], Y = a.ref.wy[i], Z = a.ref.wz[i];
+    const double wx = wj * dx, wy = wj * dy, wz = wj * dz;
+    const double X = rx[i], Y = ry[i], Z = rz[i];
     S[SX] += wx, S[SY] += wy, S[SZ] += wz;
-    S[SQ] += wx * x + wy * y + wz * z;
+    S[SQ] += wx * dx + wy * dy + wz * dz;
     S[XX] += X * wx, S[XY] += X * wy, S[XZ] += X * wz;
     S[YX] += Y * wx, S[YY] += Y * wy, S[YZ] += Y * wz;
     S[ZX] += Z * wx, S[ZY] += Z * wy, S[ZZ] += Z * wz;
   }
 }
 
+/** The d-form sums of the fast path → the sums over u = d + r that qcp_finish() takes. */
+WESTREAM_INLINE void d_to_u(const QcpReference& r, double S[NACC]) {
+  const double trace = S[XX] + S[YY] + S[ZZ];
+  S[SQ] += 2 * trace + r.gb;
+  for (int c = 0; c < 3; ++c) S[SX + c] += r.rsum[c];
+  const double syy[9] = {r.syy[0], r.syy[1], r.syy[2], r.syy[1], r.syy[3], r.syy[4], r.syy[2], r.syy[4], r.syy[5]};
+  for (int k = 0; k < 9; ++k) S[XX + k] += syy[k];
+}
+
+WESTREAM_INLINE bool fast_is_accurate(double rmsd, const QcpArgs& a, double dsq) {
+  const QcpReference& r = a.ref;
+  const double W = r.wsum, n = double(r.n);
+  const double dm = std::sqrt(std::max(dsq, 0.0) / W), rg = std::sqrt(std::max(r.gb, 0.0) / W);
+  const double f = a.weights ? (r.w2sum > 0 ? std::sqrt(n * r.w2sum) / W : 1e30) : 1.0;
+  return 2 * 6e-8 * std::sqrt(double(FAST_FLUSH)) * dm * (dm + rg) * f <= FAST_MAX_ERROR * std::sqrt(n) * rmsd;
+}
+
 template <int L>
 WESTREAM_INLINE double qcp_finish(const QcpArgs& a, const double s[3], const double S[NACC], double* e0) {
   const double W = a.ref.wsum;
-  // d = m - s; centre c = s + sum(w d) / W.
+  // u = m - s; centre c = s + sum(w u) / W.
   const double dc[3] = {S[SX] / W, S[SY] / W, S[SZ] / W};
   const double ga = S[SQ] - W * (dc[0] * dc[0] + dc[1] * dc[1] + dc[2] * dc[2]);
-  // A_ij = sum w r_i (m_j - c_j) = sum r_i (w d_j) - (c_j - s_j) sum (w r_i)
+  // A_ij = sum w r_i (m_j - c_j) = sum r_i (w u_j) - (c_j - s_j) sum (w r_i)
   double A[9];
   for (int r = 0; r < 3; ++r)
     for (int c = 0; c < 3; ++c) A[3 * r + c] = S[XX + 3 * r + c] - dc[c] * a.ref.rsum[r];
@@ -162,29 +198,34 @@ WESTREAM_INLINE double qcp_finish(const QcpArgs& a, const double s[3], const dou
 }
 
 template <int L, bool Fast>
-WESTREAM_INLINE void qcp_all_sums(const QcpArgs& a, const double s[3], double S[NACC]) {
+WESTREAM_INLINE void qcp_all_sums(const QcpArgs& a, const float fs[3], const double s[3], double S[NACC]) {
   for (int c = 0; c < NACC; ++c) S[c] = 0;
   if (a.index) {
-    if (a.weights) Fast ? qcp_sums_fast<L, true, true>(a, s, S) : qcp_sums<L, true, true>(a, s, S);
-    else Fast ? qcp_sums_fast<L, true, false>(a, s, S) : qcp_sums<L, true, false>(a, s, S);
+    if (a.weights) Fast ? qcp_sums_fast<L, true, true>(a, fs, S) : qcp_sums<L, true, true>(a, s, S);
+    else Fast ? qcp_sums_fast<L, true, false>(a, fs, S) : qcp_sums<L, true, false>(a, s, S);
   } else {
-    if (a.weights) Fast ? qcp_sums_fast<L, false, true>(a, s, S) : qcp_sums<L, false, true>(a, s, S);
-    else Fast ? qcp_sums_fast<L, false, false>(a, s, S) : qcp_sums<L, false, false>(a, s, S);
+    if (a.weights) Fast ? qcp_sums_fast<L, false, true>(a, fs, S) : qcp_sums<L, false, true>(a, s, S);
+    else Fast ? qcp_sums_fast<L, false, false>(a, fs, S) : qcp_sums<L, false, false>(a, s, S);
   }
 }
 
 template <int L>
 WESTREAM_INLINE double qcp_body(const QcpArgs& a) {
-  // Shift by the first selected atom so that the one-pass sums do not cancel
-  // (rounded to float so that both paths subtract the same value).
-  const std::size_t k0 = a.index ? static_cast<std::size_t>(a.index[0]) : 0;
-  const double s[3] = {a.positions[3 * k0], a.positions[3 * k0 + 1], a.positions[3 * k0 + 2]};
+  // Shift by the atom nearest the reference centre minus its reference
+  // position (float, so that both paths subtract the same value): m - s is
+  // then about r, and the one-pass sums do not cancel.
+  const std::size_t j = a.ref.shift < a.ref.n ? a.ref.shift : 0;
+  const std::size_t k0 = a.index ? static_cast<std::size_t>(a.index[j]) : j;
+  const float fs[3] = {a.positions[3 * k0] - a.ref.wx[j], a.positions[3 * k0 + 1] - a.ref.wy[j], a.positions[3 * k0 + 2] - a.ref.wz[j]};
+  const double s[3] = {fs[0], fs[1], fs[2]};
   double S[NACC];
   double e0 = 0;
-  qcp_all_sums<L, true>(a, s, S);
+  qcp_all_sums<L, true>(a, fs, s, S);
+  const double dsq = S[SQ];
+  d_to_u(a.ref, S);
   const double fast = qcp_finish<L>(a, s, S, &e0);
-  if (fast_is_accurate(fast, e0, a.ref.wsum, a.ref.n)) return fast;
-  qcp_all_sums<L, false>(a, s, S);
+  if (fast_is_accurate(fast, a, dsq)) return fast;
+  qcp_all_sums<L, false>(a, fs, s, S);
   return qcp_finish<L>(a, s, S, &e0);
 }
 
@@ -245,6 +286,25 @@ WESTREAM_INLINE double transformed_body(const TransformedRmsdArgs& a) {
 WESTREAM_DISPATCH(double, transformed_dispatch, TransformedRmsdArgs, transformed_body)
 
 }  // namespace
+
+QcpReference qcp_reference(const float* x, const float* y, const float* z, std::size_t n, const float* w) {
+  QcpReference r{};
+  r.wx = x, r.wy = y, r.wz = z, r.n = n;
+  double best = INFINITY;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double wi = w ? double(w[i]) : 1.0;
+    const double X = x[i], Y = y[i], Z = z[i];
+    r.wsum += wi;
+    r.w2sum += wi * wi;
+    r.rsum[0] += wi * X, r.rsum[1] += wi * Y, r.rsum[2] += wi * Z;
+    r.syy[0] += wi * X * X, r.syy[1] += wi * X * Y, r.syy[2] += wi * X * Z;
+    r.syy[3] += wi * Y * Y, r.syy[4] += wi * Y * Z, r.syy[5] += wi * Z * Z;
+    const double d2 = X * X + Y * Y + Z * Z;
+    if (d2 < best) best = d2, r.shift = i;
+  }
+  r.gb = r.syy[0] + r.syy[3] + r.syy[5];
+  return r;
+}
 
 double qcp_rmsd(const QcpArgs& a) {
   if (a.ref.n == 0) throw std::invalid_argument("qcp_rmsd: the selection is empty");

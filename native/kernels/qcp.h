@@ -10,8 +10,9 @@ namespace westream::kernels {
 
 /**
  * A reference structure prepared once: its atoms centred on their (weighted)
- * centre c, stored as three contiguous float32 arrays. gb and rsum must be
- * computed (in double) from exactly these float values.
+ * centre c, stored as three float32 arrays (ideally 64-byte aligned). The
+ * sums must be computed (in double) from exactly these float values:
+ * qcp_reference() does it.
  */
 struct QcpReference {
   const float* wx;  // x_i - c_x, n entries
@@ -21,7 +22,13 @@ struct QcpReference {
   double gb;      // sum_i w_i |r_i - c|^2
   double wsum;    // sum_i w_i (n when unweighted)
   double rsum[3]; // sum_i w_i (r_i - c) as stored (≈ 0; used to correct exactly)
+  double syy[6];  // sum_i w_i (r_i - c)(r_i - c)^T: xx xy xz yy yz zz
+  double w2sum;   // sum_i w_i^2 (n when unweighted)
+  std::size_t shift;  // the atom (selection position) nearest the centre
 };
+
+/** Fills every sum of a QcpReference from its float arrays and weights (nullable). */
+QcpReference qcp_reference(const float* wx, const float* wy, const float* wz, std::size_t n, const float* weights);
 
 struct QcpArgs {
   const float* positions;  // frame, x y z interleaved

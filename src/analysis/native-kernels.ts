@@ -3,12 +3,15 @@ import { native } from '../core/native.js';
 
 export interface NativeKernels {
   /**
-   * QCP RMSD of the selected atoms to a prepared reference. `ref` holds the
-   * centred reference x..., y..., z... (float32); `state` holds gb, wsum,
-   * Σ w r (3) and receives, when `rotation` is true, the rotation (9) and the
-   * mobile centre (3).
+   * QCP RMSD of the selected atoms to a reference prepared by `qcpPrepare`.
+   * `ref` holds the centred reference x..., y..., z... (float32, `ref.length / 3`
+   * floats each, the first n used); `state` (26 entries) holds its sums and
+   * receives, when `rotation` is true, the rotation (state[5..13]) and the
+   * mobile centre (state[14..16]).
    */
   qcp(positions: Float32Array, index: Int32Array | null, weights: Float32Array | null, ref: Float32Array, state: Float64Array, rotation: boolean): number;
+  /** Fills a QCP state (Float64Array(26)) from the first n atoms of a centred reference `ref` (x..., y..., z...). */
+  qcpPrepare(ref: Float32Array, n: number, weights: Float32Array | null, state: Float64Array): void;
   /** RMSD of a group after applying the rotation and centre in transform[offset..offset+11]. */
   transformedRmsd(positions: Float32Array, index: Int32Array | null, weights: Float32Array | null, ref: Float32Array, transform: Float64Array, offset: number): number;
   centerRg(positions: Float32Array, index: Int32Array | null, n: number, weights: Float32Array | null, out: Float64Array): number;
@@ -44,6 +47,15 @@ export interface NativeKernels {
     cutoff: number,
     mask: Uint8Array,
   ): void;
+  /**
+   * The sum of every float of a and b, read once in one pass, b as `parts`
+   * (default 1) equal arrays side by side in step with a, as a kernel reads a
+   * frame with its masses (1) or its QCP reference (3): the benchmarks'
+   * read-bandwidth floor.
+   */
+  streamSum(a: Float32Array, b: Float32Array | null, parts?: number): number;
+  /** The byte address of a[0] modulo 64. */
+  alignment(a: Float32Array): number;
   /** The instruction set in use: "avx512", "avx2" or "baseline". */
   isa(): string;
   /** Caps the instruction set (benchmarks, tests); returns the one in use. */
@@ -60,6 +72,17 @@ export function kernels(): NativeKernels {
     cached = k;
   }
   return cached;
+}
+
+/**
+ * A zeroed Float32Array of `length` floats whose first element starts a
+ * 64-byte cache line (a wider buffer, viewed from the right offset), so that
+ * the kernels' vector loads never straddle two lines.
+ */
+export function alignedFloat32(length: number): Float32Array {
+  const buffer = new Float32Array(length + 16);
+  const skip = ((64 - kernels().alignment(buffer)) % 64) / 4;
+  return buffer.subarray(skip, skip + length);
 }
 
 /** A periodic box as the kernels take it (or null). */

@@ -1,5 +1,5 @@
 // Radius of gyration: `radiusOfGyration(group)`.
-import { centerAndRg } from './center.js';
+import { centerAndRg, massWeights } from './center.js';
 import { Group, type GroupSpec } from './groups.js';
 import { measure, type Measure } from './measure.js';
 
@@ -10,7 +10,8 @@ export interface RadiusOfGyrationOptions {
 
 /**
  * sqrt(Σ m |r - r_com|² / Σ m) of a group in every frame, Å. One native pass
- * over the frame (no copy) for groups of 24 atoms and more.
+ * over the frame (no copy) for groups of 24 atoms and more; a static group
+ * whose masses are all equal is summed without reading them.
  *
  * @example frames.pipe(radiusOfGyration(top.select('protein and not name H*')))
  */
@@ -18,10 +19,11 @@ export function radiusOfGyration(group: GroupSpec, options: RadiusOfGyrationOpti
   const g = new Group(group, 'radiusOfGyration');
   const byMass = (options.weights ?? 'mass') === 'mass';
   const masses = byMass && !g.dynamic ? g.masses('radiusOfGyration') : null;
+  const weights = masses && massWeights(masses);
   const out = new Float64Array(4);
   return measure((frame) => {
     const idx = g.at(frame);
     if (idx.length === 0) throw new Error(`radiusOfGyration: group "${g.label}" has no atoms in frame ${frame.index}`);
-    return centerAndRg(frame.positions, idx, byMass ? (masses ?? g.massesOf(idx, 'radiusOfGyration')) : null, out);
+    return centerAndRg(frame.positions, idx, byMass ? (masses ? weights : g.massesOf(idx, 'radiusOfGyration')) : null, out);
   }, 'rg');
 }

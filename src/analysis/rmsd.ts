@@ -1,9 +1,9 @@
 // RMSD to a reference, with optimal superposition (QCP): `rmsd(group, reference, options)`.
 import type { Frame } from '../core/frame.js';
-import { centerAndRg, nativeIndex } from './center.js';
+import { centerAndRg, nativeView } from './center.js';
 import { Group, type GroupSpec } from './groups.js';
 import { measure, type Measure } from './measure.js';
-import { kernels } from './native-kernels.js';
+import { alignedFloat32, kernels } from './native-kernels.js';
 
 export interface RmsdOptions {
   /**
@@ -21,14 +21,20 @@ export interface RmsdOptions {
 
 /** A reference group prepared once: centred, structure-of-arrays float32. */
 interface PreparedReference {
-  /** x..., y..., z... of the centred reference atoms. */
+  /** x..., y..., z... of the centred reference atoms (`xyz.length / 3` floats each; the first n are atoms). */
   xyz: Float32Array;
-  /** gb = Σ w r², wsum, Σ w r (x, y, z), then room for the rotation (9) and mobile centre (3). */
+  /** For `qcp`: the reference's sums (qcpPrepare), then room for the rotation (9) and mobile centre (3). */
   state: Float64Array;
   center: Float64Array;
 }
 
-function prepare(reference: Frame, idx: Int32Array, weights: Float32Array | null, center: Float64Array | null): PreparedReference {
+/**
+ * Centres the reference atoms `idx` of `reference` on `center` (default: their
+ * own weighted centre). With `fit` the arrays are laid out for the QCP kernel:
+ * each starts a 64-byte cache line (x, y and z padded to a multiple of 16
+ * atoms) and the state holds the sums of the stored floats.
+ */
+function prepare(reference: Frame, idx: Int32Array, weights: Float32Array | null, center: Float64Array | null, fit: boolean): PreparedReference {
   const n = idx.length;
   const p = reference.positions;
   let c = center;
@@ -37,25 +43,17 @@ function prepare(reference: Frame, idx: Int32Array, weights: Float32Array | null
     centerAndRg(p, idx, weights, out);
     c = out.subarray(0, 3);
   }
-  const xyz = new Float32Array(3 * n);
-  const x = xyz.subarray(0, n), y = xyz.subarray(n, 2 * n), z = xyz.subarray(2 * n);
+  const stride = fit ? Math.ceil(n / 16) * 16 : n;
+  const xyz = fit ? alignedFloat32(3 * stride) : new Float32Array(3 * n);
+  const x = xyz.subarray(0, n), y = xyz.subarray(stride, stride + n), z = xyz.subarray(2 * stride, 2 * stride + n);
   for (let k = 0; k < n; k++) {
     x[k] = p[3 * idx[k]] - c[0];
     y[k] = p[3 * idx[k] + 1] - c[1];
     z[k] = p[3 * idx[k] + 2] - c[2];
   }
+  const state = new Float64Array(26);
   // Sums over exactly the stored float values, so that the kernel's E0 - λ cancels exactly.
-  let gb = 0, wsum = 0, sx = 0, sy = 0, sz = 0;
-  for (let k = 0; k < n; k++) {
-    const w = weights ? weights[k] : 1;
-    gb += w * (x[k] * x[k] + y[k] * y[k] + z[k] * z[k]);
-    wsum += w;
-    sx += w * x[k];
-    sy += w * y[k];
-    sz += w * z[k];
-  }
-  const state = new Float64Array(17);
-  state.set([gb, wsum, sx, sy, sz]);
+  if (fit) kernels().qcpPrepare(xyz, n, weights, state);
   return { xyz, state, center: Float64Array.from(c) };
 }
 
@@ -89,28 +87,31 @@ export function rmsd(group: GroupSpec, reference: Frame, options: RmsdOptions = 
     const fidx = f.at0();
     const sameGroup = f === g || (fidx.length === idx.length && fidx.every((v, i) => v === idx[i]));
     const fw = byMass ? f.masses('rmsd fit') : null;
-    const fref = prepare(reference, fidx, fw, null);
+    const fref = prepare(reference, fidx, fw, null, true);
     if (sameGroup) {
       return measure((frame) => {
         g.check(frame);
         checkNatoms(frame, idx);
-        return k.qcp(frame.positions, nativeIndex(idx, frame.positions), fw, fref.xyz, fref.state, false);
+        const view = nativeView(idx, frame.positions);
+        return k.qcp(view ?? frame.positions, view ? null : idx, fw, fref.xyz, fref.state, false);
       }, 'rmsd');
     }
     // Fit on one group, measure another: the measured group's reference is
     // taken relative to the fit group's reference centre.
-    const sref = prepare(reference, idx, null, fref.center);
+    const sref = prepare(reference, idx, null, fref.center, false);
     return measure((frame) => {
       f.check(frame);
       checkNatoms(frame, fidx);
-      k.qcp(frame.positions, nativeIndex(fidx, frame.positions), fw, fref.xyz, fref.state, true);
-      return k.transformedRmsd(frame.positions, nativeIndex(idx, frame.positions), w, sref.xyz, fref.state, 5);
+      const fview = nativeView(fidx, frame.positions);
+      k.qcp(fview ?? frame.positions, fview ? null : fidx, fw, fref.xyz, fref.state, true);
+      const view = nativeView(idx, frame.positions);
+      return k.transformedRmsd(view ?? frame.positions, view ? null : idx, w, sref.xyz, fref.state, 5);
     }, 'rmsd');
   }
 
   // No superposition: optionally centre both, then compare.
   const zero = new Float64Array(3);
-  const sref = prepare(reference, idx, w, center ? null : zero);
+  const sref = prepare(reference, idx, w, center ? null : zero, false);
   const transform = Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0);
   const out = new Float64Array(4);
   return measure((frame) => {
@@ -122,7 +123,8 @@ export function rmsd(group: GroupSpec, reference: Frame, options: RmsdOptions = 
       transform[10] = out[1];
       transform[11] = out[2];
     }
-    return k.transformedRmsd(frame.positions, nativeIndex(idx, frame.positions), w, sref.xyz, transform, 0);
+    const view = nativeView(idx, frame.positions);
+    return k.transformedRmsd(view ?? frame.positions, view ? null : idx, w, sref.xyz, transform, 0);
   }, 'rmsd');
 }
 
