@@ -106,6 +106,7 @@ from westream.openmm import StreamReporter
 report, sent = StreamReporter.report, []
 def dying_report(self, simulation, state):
     report(self, simulation, state)
+    self.frames  # report() hands the frame to a background thread: wait until it is out
     sent.append(1)
     if len(sent) == 2:
         os.kill(os.getpid(), signal.SIGKILL)
