@@ -744,3 +744,27 @@ def test_close_after_background_send_leaves_nothing_running(sock_path, consumer)
     c.join()
     assert len(c.frames) == 3 and c.end_frames is None and c.hung_up
     assert threading.active_count() == 1 + sum(t.daemon for t in threading.enumerate())
+
+
+@pytest.mark.parametrize("wait", [True, False])
+def test_ctrl_c_while_waiting_on_a_full_ring(sock_path, consumer, wait):
+    import signal
+
+    c = consumer(nslots=1, consume=False)
+    p = westream.Producer(2, sock_path)
+    p.send(np.zeros((2, 3)))  # the ring is full
+    if not wait:
+        p.send(np.ones((2, 3)), wait=False)  # in flight: its thread waits for a slot
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        p.send(np.full((2, 3), 2.0), wait=wait)
+    assert time.monotonic() - t0 < 2.0
+    timer.join()
+    c.consume = True  # the producer is still usable: the frames go out in order
+    p.send(np.full((2, 3), 3.0))
+    p.end()
+    p.close()
+    c.join()
+    assert [float(f.positions[0, 0]) for f in c.frames] == ([0.0, 3.0] if wait else [0.0, 1.0, 3.0])

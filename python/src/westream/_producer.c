@@ -108,24 +108,31 @@ static void release_held(Channel *self) {
 }
 
 /* Waits (GIL released) for the frame in flight on the background thread and
- * keeps its failure, if any, for raise_deferred. */
-static void settle(Channel *self) {
-  if (!self->sender) return;
+ * keeps its failure, if any, for raise_deferred. With `interruptible`, a
+ * signal whose Python handler raises (Ctrl-C) ends the wait with -1, the
+ * frame still in flight, as a blocked send(wait=True) does. */
+static int settle(Channel *self, int interruptible) {
+  if (!self->sender) return 0;
   int status;
   char msg[sizeof self->deferred_msg];
-  Py_BEGIN_ALLOW_THREADS
-  status = ws_sender_wait(self->sender, msg, sizeof msg);
-  Py_END_ALLOW_THREADS
+  for (;;) {
+    Py_BEGIN_ALLOW_THREADS
+    status = ws_sender_wait(self->sender, interruptible ? 50 : -1, msg, sizeof msg);
+    Py_END_ALLOW_THREADS
+    if (status != WS_IN_FLIGHT) break;
+    if (PyErr_CheckSignals() < 0) return -1;
+  }
   release_held(self);
   if (status != WESTREAM_OK && self->deferred == WESTREAM_OK) {
     self->deferred = status;
     memcpy(self->deferred_msg, msg, sizeof msg);
   }
+  return 0;
 }
 
 /* settle, then raises the failure of an earlier send(wait=False). */
 static int raise_deferred(Channel *self) {
-  settle(self);
+  if (settle(self, 1) < 0) return -1;
   if (self->deferred == WESTREAM_OK) return 0;
   int status = self->deferred;
   self->deferred = WESTREAM_OK;
@@ -151,7 +158,7 @@ static int check_usable(Channel *self) {
  * them afterwards reads zeros instead of crashing; it is unmapped when the
  * last view goes away. */
 static void channel_release(Channel *self) {
-  settle(self);
+  settle(self, 0);
   ws_sender_stop(self->sender);
   self->sender = NULL;
   if (!self->p) return;
@@ -511,7 +518,7 @@ static PyObject *Channel_get_nslots(Channel *self, void *Py_UNUSED(c)) {
   return PyLong_FromUnsignedLong(self->p ? westream_nslots(self->p) : 0);
 }
 static PyObject *Channel_get_frames(Channel *self, void *Py_UNUSED(c)) {
-  settle(self);
+  settle(self, 0);
   return PyLong_FromUnsignedLongLong(self->p ? (unsigned long long)westream_frames(self->p) : 0ull);
 }
 static PyObject *Channel_get_content(Channel *self, void *Py_UNUSED(c)) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* One array into a float32 slot array. The scaling is done in float64 and
  * rounded once, like numpy's multiply(src, 10.0, dtype=float64) into a
@@ -117,21 +118,31 @@ void ws_sender_post(ws_sender *s, const ws_job *job) {
   pthread_mutex_unlock(&s->mu);
 }
 
-int ws_sender_wait(ws_sender *s, char *msg, size_t cap) {
+int ws_sender_wait(ws_sender *s, int timeout_ms, char *msg, size_t cap) {
+  struct timespec deadline;
+  if (timeout_ms >= 0) {
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+      deadline.tv_sec++;
+      deadline.tv_nsec -= 1000000000L;
+    }
+  }
   pthread_mutex_lock(&s->mu);
-  while (s->pending) pthread_cond_wait(&s->cv, &s->mu);
+  while (s->pending) {
+    if (timeout_ms < 0)
+      pthread_cond_wait(&s->cv, &s->mu);
+    else if (pthread_cond_timedwait(&s->cv, &s->mu, &deadline) == ETIMEDOUT && s->pending) {
+      pthread_mutex_unlock(&s->mu);
+      return WS_IN_FLIGHT;
+    }
+  }
   int status = s->status;
   if (status != WESTREAM_OK && msg) snprintf(msg, cap, "%s", s->msg);
   s->status = WESTREAM_OK;
   pthread_mutex_unlock(&s->mu);
   return status;
-}
-
-int ws_sender_busy(ws_sender *s) {
-  pthread_mutex_lock(&s->mu);
-  int busy = s->pending;
-  pthread_mutex_unlock(&s->mu);
-  return busy;
 }
 
 void ws_sender_stop(ws_sender *s) {

@@ -36,11 +36,12 @@ typedef struct ws_sender ws_sender;
 ws_sender *ws_sender_start(westream_producer *p, uint32_t natoms);
 /* Hands `job` over; the previous one must have been waited for. */
 void ws_sender_post(ws_sender *s, const ws_job *job);
-/* Waits until no job is in flight; returns the last job's status (WESTREAM_OK
- * when none failed since the previous wait), its message in msg. */
-int ws_sender_wait(ws_sender *s, char *msg, size_t cap);
-/* Whether a job is in flight (does not wait). */
-int ws_sender_busy(ws_sender *s);
+/* Waits until no job is in flight, at most timeout_ms (< 0: no limit);
+ * returns WS_IN_FLIGHT if the job is still running then, else the last job's
+ * status (WESTREAM_OK when none failed since the previous wait), its message
+ * in msg. */
+#define WS_IN_FLIGHT 1
+int ws_sender_wait(ws_sender *s, int timeout_ms, char *msg, size_t cap);
 /* Waits for the job in flight, stops and frees the thread. */
 void ws_sender_stop(ws_sender *s);
 
