@@ -171,29 +171,38 @@ DistanceStats distance_stats(const Group& a, const Group& b, const float* box, d
 namespace {
 
 /**
- * within_mask with a cell list (no box, or an orthorhombic box at least three
- * cutoffs wide): candidates binned into cells at least `cutoff` wide, each
- * reference atom checks the 27 cells around its own. Returns false when the
- * geometry does not suit a grid (the caller then compares every pair).
+ * within_mask with a cell list: candidates binned into cells at least
+ * `cutoff` wide, each reference atom checks the 27 cells around its own.
+ * Periodic boxes, orthorhombic or triclinic, are binned in fractional
+ * coordinates with each cell's perpendicular widths >= cutoff, so every atom
+ * within cutoff (minimum image) lies in a neighbouring cell. Returns false
+ * when the geometry does not suit a grid (fewer than three cells across a
+ * periodic box, or too sparse); the caller then compares every pair.
  */
 bool within_mask_grid(const Group& ref, const Group& cand, const Box& box, double cutoff, uint8_t* mask) {
-  if (box.kind == BoxKind::Triclinic || !(cutoff > 0)) return false;
+  if (!(cutoff > 0)) return false;
   const auto at = [](const Group& g, std::size_t i, int d) {
     const std::size_t k = g.index ? static_cast<std::size_t>(g.index[i]) : i;
     return double(g.positions[3 * k + d]);
   };
-  const bool periodic = box.kind == BoxKind::Orthorhombic;
-  const double len[3] = {box.ax, box.by, box.cz};
-  double lo[3], hi[3];
+  const bool periodic = box.kind != BoxKind::None;
+  // Periodic: the perpendicular widths of the cell (a, b, c lower-triangular):
+  // V / |b x c|, V / |a x c|, V / |a x b|.
+  const double bxc = std::sqrt(box.by * box.cz * box.by * box.cz + box.bx * box.cz * box.bx * box.cz +
+                               (box.bx * box.cy - box.by * box.cx) * (box.bx * box.cy - box.by * box.cx));
+  const double span[3] = {periodic ? box.ax * box.by * box.cz / bxc : 0, periodic ? box.by * box.cz / std::hypot(box.cy, box.cz) : 0,
+                          box.cz};
+  double lo[3] = {0, 0, 0}, hi[3] = {1, 1, 1};
   int n[3];
   for (int d = 0; d < 3; ++d) {
+    double extent;
     if (periodic) {
-      lo[d] = 0, hi[d] = len[d];
+      extent = span[d];
     } else {
       lo[d] = hi[d] = at(cand, 0, d);
       for (std::size_t i = 0; i < cand.n; ++i) lo[d] = std::min(lo[d], at(cand, i, d)), hi[d] = std::max(hi[d], at(cand, i, d));
+      extent = std::max(hi[d] - lo[d], cutoff);
     }
-    const double extent = std::max(hi[d] - lo[d], cutoff);
     const double cells = std::floor(extent / cutoff);
     if (!std::isfinite(cells)) return false;
     n[d] = static_cast<int>(std::min(cells, 256.0));
@@ -203,16 +212,29 @@ bool within_mask_grid(const Group& ref, const Group& cand, const Box& box, doubl
   const std::size_t ncells = std::size_t(n[0]) * n[1] * n[2];
   if (ncells > 4 * (cand.n + 1024)) return false;  // too sparse to pay off
   const double width[3] = {(hi[0] - lo[0]) / n[0], (hi[1] - lo[1]) / n[1], (hi[2] - lo[2]) / n[2]};
-  const auto cell_of = [&](double x, int d) {
-    double u = x - lo[d];
-    if (periodic) u -= len[d] * std::floor(u / len[d]);
-    int c = width[d] > 0 ? static_cast<int>(u / width[d]) : 0;
+  const auto clamp = [&](double u, int d) {
+    const int c = width[d] > 0 ? static_cast<int>(u / width[d]) : 0;
     return c < 0 ? 0 : c >= n[d] ? n[d] - 1 : c;
+  };
+  // Cell of a position: fractional coordinates wrapped into [0, 1) for a box,
+  // Cartesian offsets from the candidates' lower corner without one.
+  const auto cell_of = [&](double x, double y, double z, int c[3]) {
+    if (periodic) {
+      double s[3];
+      s[2] = z * box.inv_cz;
+      s[1] = (y - s[2] * box.cy) * box.inv_by;
+      s[0] = (x - s[1] * box.bx - s[2] * box.cx) * box.inv_ax;
+      for (int d = 0; d < 3; ++d) c[d] = clamp(s[d] - std::floor(s[d]), d);
+    } else {
+      c[0] = clamp(x - lo[0], 0), c[1] = clamp(y - lo[1], 1), c[2] = clamp(z - lo[2], 2);
+    }
   };
   // counting sort of the candidates by cell
   std::vector<uint32_t> cell(cand.n), start(ncells + 1, 0), order(cand.n);
   for (std::size_t i = 0; i < cand.n; ++i) {
-    const std::size_t c = (std::size_t(cell_of(at(cand, i, 2), 2)) * n[1] + cell_of(at(cand, i, 1), 1)) * n[0] + cell_of(at(cand, i, 0), 0);
+    int c3[3];
+    cell_of(at(cand, i, 0), at(cand, i, 1), at(cand, i, 2), c3);
+    const std::size_t c = (std::size_t(c3[2]) * n[1] + c3[1]) * n[0] + c3[0];
     cell[i] = static_cast<uint32_t>(c);
     start[c + 1]++;
   }
@@ -222,21 +244,23 @@ bool within_mask_grid(const Group& ref, const Group& cand, const Box& box, doubl
     for (std::size_t i = 0; i < cand.n; ++i) order[fill[cell[i]]++] = static_cast<uint32_t>(i);
   }
   const double c2 = cutoff * cutoff;
+  const double tri[9] = {box.ax, box.bx, box.by, box.cx, box.cy, box.cz, box.inv_ax, box.inv_by, box.inv_cz};
   for (std::size_t r = 0; r < ref.n; ++r) {
     const double x = at(ref, r, 0), y = at(ref, r, 1), z = at(ref, r, 2);
-    const int cx = cell_of(x, 0), cy = cell_of(y, 1), cz = cell_of(z, 2);
+    int c3[3];
+    cell_of(x, y, z, c3);
     // without a box, a reference atom outside the candidates' extent still
     // only reaches the border cells (clamped), which is all it can reach
     for (int dz = -1; dz <= 1; ++dz) {
-      int iz = cz + dz;
+      int iz = c3[2] + dz;
       if (periodic) iz = (iz + n[2]) % n[2];
       else if (iz < 0 || iz >= n[2]) continue;
       for (int dy = -1; dy <= 1; ++dy) {
-        int iy = cy + dy;
+        int iy = c3[1] + dy;
         if (periodic) iy = (iy + n[1]) % n[1];
         else if (iy < 0 || iy >= n[1]) continue;
         for (int dx = -1; dx <= 1; ++dx) {
-          int ix = cx + dx;
+          int ix = c3[0] + dx;
           if (periodic) ix = (ix + n[0]) % n[0];
           else if (ix < 0 || ix >= n[0]) continue;
           const std::size_t c = (std::size_t(iz) * n[1] + iy) * n[0] + ix;
@@ -244,10 +268,18 @@ bool within_mask_grid(const Group& ref, const Group& cand, const Box& box, doubl
             const std::size_t j = order[k];
             const std::size_t atom = cand.index ? static_cast<std::size_t>(cand.index[j]) : j;
             if (mask[atom]) continue;
-            double d2;
             const double ddx = at(cand, j, 0) - x, ddy = at(cand, j, 1) - y, ddz = at(cand, j, 2) - z;
-            if (periodic) d2 = min_image_sq_ortho(ddx, ddy, ddz, box.ax, box.by, box.cz, box.inv_ax, box.inv_by, box.inv_cz);
-            else d2 = ddx * ddx + ddy * ddy + ddz * ddz;
+            double d2;
+            switch (box.kind) {
+              case BoxKind::Orthorhombic:
+                d2 = min_image_sq_ortho(ddx, ddy, ddz, box.ax, box.by, box.cz, box.inv_ax, box.inv_by, box.inv_cz);
+                break;
+              case BoxKind::Triclinic:
+                d2 = min_image_sq_triclinic(ddx, ddy, ddz, tri);
+                break;
+              default:
+                d2 = ddx * ddx + ddy * ddy + ddz * ddz;
+            }
             if (d2 <= c2) mask[atom] = 1;
           }
         }

@@ -159,3 +159,34 @@ TEST(KernelsDistances, WithinMaskCellListMatchesEveryPair) {
     }
   }
 }
+
+TEST(KernelsDistances, WithinMaskCellListTriclinicMatchesEveryPair) {
+  // > 2^20 pairs in triclinic boxes: the fractional-coordinate cell list
+  // (cells >= cutoff across in every perpendicular width) against every
+  // pair, computed by within_mask itself in chunks below 2^20 pairs (the
+  // every-pair path, checked against brute() in WithinMaskAndPairs).
+  const std::size_t natoms = 3000;
+  auto p = kt::random_positions(natoms, 17, -20.f, 70.f);
+  std::vector<int32_t> ref, cand;
+  for (int32_t i = 0; i < int32_t(natoms); ++i) (i % 7 == 3 ? ref : cand).push_back(i);
+  const float dodeca90[6] = {90.0f, 0.0f, 90.0f, 45.0f, 45.0f, 63.6396f};  // GROMACS rhombic dodecahedron
+  const float skew90[6] = {90.0f, 24.0f, 86.0f, -20.0f, 18.0f, 80.0f};
+  const k::Group cg{p.data(), natoms, cand.data(), cand.size()};
+  for (const float* box : {dodeca90, skew90}) {
+    for (double cutoff : {3.5, 9.0, 20.0}) {  // 20: three cells across the dodecahedron's height
+      std::vector<uint8_t> mask(natoms, 0), want(natoms, 0);
+      k::within_mask(k::Group{p.data(), natoms, ref.data(), ref.size()}, cg, box, cutoff, mask.data());
+      for (std::size_t r0 = 0; r0 < ref.size(); r0 += 100)
+        k::within_mask(k::Group{p.data(), natoms, ref.data() + r0, std::min<std::size_t>(100, ref.size() - r0)}, cg, box, cutoff,
+                       want.data());
+      std::size_t hits = 0;
+      for (int32_t j : cand) {
+        ASSERT_EQ(mask[j], want[j]) << "atom " << j << " cutoff " << cutoff << " box " << box[1];
+        hits += want[j];
+      }
+      EXPECT_GT(hits, 0u);
+      if (cutoff < 10) EXPECT_LT(hits, cand.size());
+      for (int32_t i : ref) EXPECT_EQ(mask[i], 0);
+    }
+  }
+}
