@@ -11,6 +11,34 @@
 
 namespace k = westream::kernels;
 
+namespace {
+
+struct Exact {
+  double center[3], rg, wsum;
+};
+
+/** Centre, Rg and total weight in double precision, two passes (the reference). */
+Exact exact(const std::vector<float>& p, const std::vector<float>& w, bool weighted) {
+  const std::size_t n = w.size();
+  Exact e{{0, 0, 0}, 0, 0};
+  for (std::size_t i = 0; i < n; ++i) {
+    const double wi = weighted ? w[i] : 1.0;
+    e.wsum += wi;
+    for (int d = 0; d < 3; ++d) e.center[d] += wi * p[3 * i + d];
+  }
+  for (double& v : e.center) v /= e.wsum;
+  double s = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    double r2 = 0;
+    for (int d = 0; d < 3; ++d) r2 += (p[3 * i + d] - e.center[d]) * (p[3 * i + d] - e.center[d]);
+    s += (weighted ? w[i] : 1.0) * r2;
+  }
+  e.rg = std::sqrt(s / e.wsum);
+  return e;
+}
+
+}  // namespace
+
 TEST(KernelsComRg, MatchesDoublePrecisionSums) {
   kt::for_each_isa([](k::Isa) {
     for (std::size_t n : {1u, 2u, 15u, 16u, 17u, 100u, 4099u}) {
@@ -19,23 +47,11 @@ TEST(KernelsComRg, MatchesDoublePrecisionSums) {
       std::vector<float> w(n);
       for (std::size_t i = 0; i < n; ++i) w[i] = 1.008f + float(i % 7) * 2.5f;
       for (bool weighted : {false, true}) {
-        double c[3] = {0, 0, 0}, W = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-          const double wi = weighted ? w[i] : 1.0;
-          W += wi;
-          for (int d = 0; d < 3; ++d) c[d] += wi * p[3 * i + d];
-        }
-        for (double& v : c) v /= W;
-        double s = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-          double r2 = 0;
-          for (int d = 0; d < 3; ++d) r2 += (p[3 * i + d] - c[d]) * (p[3 * i + d] - c[d]);
-          s += (weighted ? w[i] : 1.0) * r2;
-        }
+        const Exact e = exact(p, w, weighted);
         k::CenterResult r = k::center_rg(k::CenterArgs{p.data(), n, nullptr, n, weighted ? w.data() : nullptr});
-        for (int d = 0; d < 3; ++d) EXPECT_NEAR(r.center[d], c[d], 1e-4) << n;
-        EXPECT_NEAR(r.rg, std::sqrt(s / W), 1e-4) << n << (weighted ? " weighted" : "");
-        EXPECT_NEAR(r.wsum, W, 1e-6 * W);
+        for (int d = 0; d < 3; ++d) EXPECT_NEAR(r.center[d], e.center[d], 1e-4) << n;
+        EXPECT_NEAR(r.rg, e.rg, 1e-4) << n << (weighted ? " weighted" : "");
+        EXPECT_NEAR(r.wsum, e.wsum, 1e-6 * e.wsum);
       }
     }
   });
@@ -73,22 +89,10 @@ TEST(KernelsComRg, LargeGroupsMatchDoublePrecision) {
     std::vector<float> w(n);
     for (std::size_t i = 0; i < n; ++i) w[i] = i % 3 ? 1.008f : 15.999f;
     for (bool weighted : {false, true}) {
-      double c[3] = {0, 0, 0}, W = 0;
-      for (std::size_t i = 0; i < n; ++i) {
-        const double wi = weighted ? w[i] : 1.0;
-        W += wi;
-        for (int d = 0; d < 3; ++d) c[d] += wi * p[3 * i + d];
-      }
-      for (double& v : c) v /= W;
-      double s = 0;
-      for (std::size_t i = 0; i < n; ++i) {
-        double r2 = 0;
-        for (int d = 0; d < 3; ++d) r2 += (p[3 * i + d] - c[d]) * (p[3 * i + d] - c[d]);
-        s += (weighted ? w[i] : 1.0) * r2;
-      }
+      const Exact e = exact(p, w, weighted);
       k::CenterResult r = k::center_rg(k::CenterArgs{p.data(), n, nullptr, n, weighted ? w.data() : nullptr});
-      for (int d = 0; d < 3; ++d) EXPECT_NEAR(r.center[d], c[d], 1e-4);
-      EXPECT_NEAR(r.rg, std::sqrt(s / W), 1e-4) << (weighted ? "weighted" : "");
+      for (int d = 0; d < 3; ++d) EXPECT_NEAR(r.center[d], e.center[d], 1e-4);
+      EXPECT_NEAR(r.rg, e.rg, 1e-4) << (weighted ? "weighted" : "");
     }
   });
 }
