@@ -69,6 +69,28 @@ export class OwnedFrame implements Frame {
   }
 }
 
+/**
+ * A frame whose arrays are borrowed from its source (a ring slot, a decoder's
+ * buffers): valid until the pipeline's synchronous work for it returns.
+ * Positional constructor: one allocation per frame on the hot path.
+ */
+export class BorrowedFrame implements Frame {
+  constructor(
+    readonly index: number,
+    readonly natoms: number,
+    readonly positions: Float32Array,
+    readonly step: number | undefined,
+    readonly time: number | undefined,
+    readonly box: Float32Array | undefined,
+    readonly velocities: Float32Array | undefined,
+    readonly forces: Float32Array | undefined,
+  ) {}
+
+  retain(): Frame {
+    return copyFrame(this);
+  }
+}
+
 /** Copies every array of `f` into memory the caller owns. */
 export function copyFrame(f: Frame): OwnedFrame {
   return new OwnedFrame({

@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import type { Subscriber } from 'rxjs';
 
-import { copyFrame, type Frame } from '../core/frame.js';
+import { BorrowedFrame, type Frame } from '../core/frame.js';
 import { native, type NativeChannel, type NativeChannelInfo } from '../core/native.js';
 
 // rxjs's Observable alone, not its index, and required as the CommonJS
@@ -80,7 +80,7 @@ class SlotViews {
       this.positions.length = this.velocities.length = this.forces.length = this.boxes.length = 0;
       i = this.pushViews(copy, 0);
     }
-    return new SlotFrame(
+    return new BorrowedFrame(
       index,
       this.info.natoms,
       this.positions[i],
@@ -90,24 +90,6 @@ class SlotViews {
       this.velocities[i],
       this.forces[i],
     );
-  }
-}
-
-/** A frame whose arrays live in a ring slot (see Frame for the lifetime rule). */
-class SlotFrame implements Frame {
-  constructor(
-    readonly index: number,
-    readonly natoms: number,
-    readonly positions: Float32Array,
-    readonly step: number | undefined,
-    readonly time: number | undefined,
-    readonly box: Float32Array | undefined,
-    readonly velocities: Float32Array | undefined,
-    readonly forces: Float32Array | undefined,
-  ) {}
-
-  retain(): Frame {
-    return copyFrame(this);
   }
 }
 

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { Observable, type Subscriber } from 'rxjs';
 
-import { copyFrame, type Frame } from '../core/frame.js';
+import { BorrowedFrame, type Frame } from '../core/frame.js';
 import { native } from '../core/native.js';
 import { onUntil, type Until } from './follow.js';
 import { trajectoryFormats, type TrajectoryFormat } from './trajectory-formats.js';
@@ -89,24 +89,6 @@ type ReaderConstructor = new (
   path: string,
   options: { format?: string; follow?: boolean; fifoRdwr?: boolean; tee?: string; discardConsumed?: boolean; lammpsUnits?: string },
 ) => NativeReader;
-
-/** A frame whose arrays are the reader's buffers: valid until the next frame is decoded. */
-class TrajectoryFrame implements Frame {
-  constructor(
-    readonly index: number,
-    readonly natoms: number,
-    readonly positions: Float32Array,
-    readonly step: number | undefined,
-    readonly time: number | undefined,
-    readonly box: Float32Array | undefined,
-    readonly velocities: Float32Array | undefined,
-    readonly forces: Float32Array | undefined,
-  ) {}
-
-  retain(): Frame {
-    return copyFrame(this);
-  }
-}
 
 /**
  * Frames of a trajectory file or named pipe, decoded natively. Each
@@ -203,7 +185,7 @@ function follow(path: string, options: TrajectoryOptions, subscriber: Subscriber
           options.onOpen?.({ path, format: reader.format as TrajectoryFormat, natoms, fifo: reader.fifo, watch: watchKind });
         }
         subscriber.next(
-          new TrajectoryFrame(
+          new BorrowedFrame(
             meta[Meta.Frames] - 1,
             natoms,
             positions,
