@@ -9,12 +9,10 @@ import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 
 import { findIp } from './netns.js';
+import { ProcessGroup, type EngineExit } from '../core/process-group.js';
 import type { SupervisorConfig, SupervisorMessage, SupervisorRequest } from './supervisor.js';
 
-export interface EngineExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
+export type { EngineExit } from '../core/process-group.js';
 
 export interface SupervisedOptions {
   command: string[];
@@ -32,43 +30,42 @@ function supervisorPath(): string {
   return found;
 }
 
+/** The supervisor (inside `unshare` for a private network namespace), leading a new process group (and session); the engine joins it. */
+function spawnSupervisor(options: SupervisedOptions): ChildProcess {
+  const config: SupervisorConfig = { command: options.command, netns: options.netns, ip: options.netns ? findIp() : undefined };
+  const uid = process.getuid?.() ?? 0;
+  if (options.netns && uid !== 0) config.mapUser = { uid, gid: process.getgid?.() ?? 0 };
+  const node = [process.execPath, supervisorPath(), JSON.stringify(config)];
+  const argv = options.netns ? ['unshare', '--user', '--map-root-user', '--net', '--', ...node] : node;
+  return spawn(argv[0], argv.slice(1), {
+    stdio: ['inherit', 'pipe', 'pipe', 'ipc'],
+    detached: true,
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    serialization: 'json',
+  });
+}
+
 /** An engine running under its supervisor, in the supervisor's process group. */
-export class SupervisedEngine {
-  readonly child: ChildProcess;
-  /** Resolves with the engine's exit (the supervisor mirrors it). */
-  readonly exited: Promise<EngineExit>;
+export class SupervisedEngine extends ProcessGroup {
   /** Resolves with the engine's pid once it started; rejects when it could not start. */
   readonly started: Promise<number>;
   readonly stdout: Readable;
   readonly stderr: Readable;
   enginePid: number | undefined;
-  private done = false;
-  private killTimer: NodeJS.Timeout | undefined;
+  private startedReject!: (e: Error) => void;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (s: net.Socket) => void; reject: (e: Error) => void }>();
   private fatal: string | undefined;
 
   constructor(readonly options: SupervisedOptions) {
-    const config: SupervisorConfig = { command: options.command, netns: options.netns, ip: options.netns ? findIp() : undefined };
-    const uid = process.getuid?.() ?? 0;
-    if (options.netns && uid !== 0) config.mapUser = { uid, gid: process.getgid?.() ?? 0 };
-    const node = [process.execPath, supervisorPath(), JSON.stringify(config)];
-    const argv = options.netns ? ['unshare', '--user', '--map-root-user', '--net', '--', ...node] : node;
-    // detached: the supervisor leads a new process group (and session); the engine joins it.
-    this.child = spawn(argv[0], argv.slice(1), {
-      stdio: ['inherit', 'pipe', 'pipe', 'ipc'],
-      detached: true,
-      env: options.env ?? process.env,
-      cwd: options.cwd,
-      serialization: 'json',
-    });
+    super(spawnSupervisor(options));
     this.stdout = this.child.stdout!;
     this.stderr = this.child.stderr!;
     let startedResolve!: (pid: number) => void;
-    let startedReject!: (e: Error) => void;
     this.started = new Promise((res, rej) => {
       startedResolve = res;
-      startedReject = rej;
+      this.startedReject = rej;
     });
     this.started.catch(() => {});
     this.child.on('message', (m: SupervisorMessage, handle?: net.Socket) => {
@@ -79,7 +76,7 @@ export class SupervisedEngine {
           break;
         case 'fatal':
           this.fatal = m.message;
-          startedReject(new Error(m.message));
+          this.startedReject(new Error(m.message));
           break;
         case 'connected': {
           const p = this.pending.get(m.id);
@@ -97,59 +94,22 @@ export class SupervisedEngine {
         }
       }
     });
-    this.exited = new Promise((resolve, reject) => {
-      this.child.once('error', (err) => {
-        this.done = true;
-        startedReject(err);
-        reject(err);
-      });
-      this.child.once('exit', (code, signal) => {
-        this.done = true;
-        clearTimeout(this.killTimer);
-        // Leftovers of the group (helpers the engine started) go too.
-        this.signalGroup('SIGTERM');
-        const why = this.fatal ?? `the engine exited (${code !== null ? `exit code ${code}` : `signal ${signal}`}) before starting`;
-        startedReject(new Error(why));
-        for (const p of this.pending.values()) p.reject(new Error('the engine exited'));
-        this.pending.clear();
-        resolve({ code, signal });
-      });
-    });
-    this.exited.catch(() => {});
   }
 
-  /** The supervisor's pid = the process group westream signals. */
-  get pid(): number | undefined {
-    return this.child.pid;
+  protected override onError(err: Error): void {
+    this.startedReject(err);
   }
 
-  get running(): boolean {
-    return !this.done && this.child.pid !== undefined;
+  protected override onExit({ code, signal }: EngineExit): void {
+    const why = this.fatal ?? `the engine exited (${code !== null ? `exit code ${code}` : `signal ${signal}`}) before starting`;
+    this.startedReject(new Error(why));
+    for (const p of this.pending.values()) p.reject(new Error('the engine exited'));
+    this.pending.clear();
   }
 
   /** A message the supervisor reported before failing (no loopback, engine not found). */
   get fatalMessage(): string | undefined {
     return this.fatal;
-  }
-
-  /** Sends `signal` to the engine's whole process group; false if it is gone. */
-  signalGroup(signal: NodeJS.Signals): boolean {
-    if (this.child.pid === undefined) return false;
-    try {
-      process.kill(-this.child.pid, signal);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** SIGTERM the group, then SIGKILL after `graceMs` if it still runs. */
-  stop(graceMs: number): void {
-    if (!this.running) return;
-    this.signalGroup('SIGTERM');
-    clearTimeout(this.killTimer);
-    this.killTimer = setTimeout(() => this.signalGroup('SIGKILL'), graceMs);
-    this.killTimer.unref();
   }
 
   /**
