@@ -12,7 +12,8 @@ import { fromImd } from '../sources/imd/index.js';
 import { LAMMPS_UNITS } from '../sources/imd/units.js';
 import { exitStatus, type EngineExit } from './engine-process.js';
 import type { Logger } from './logger.js';
-import { EXIT_STREAM_FAILED, failureStatus, type Outcome } from './run-outcome.js';
+import { PipelineRun } from './pipeline-run.js';
+import { EXIT_STREAM_FAILED, failureStatus } from './run-outcome.js';
 import { SignalForwarder } from './signals.js';
 import { createPipelineOutput, type OutputOptions, type PipelineOutput } from './pipeline-output.js';
 
@@ -110,9 +111,7 @@ export async function runImd(command: string[], options: RunImdOptions, log: Log
     return EXIT_STREAM_FAILED;
   }
 
-  let frames = 0;
   let natoms = 0;
-  let lastFrameAt = started;
   const frames$ = fromImd({
     connect: () => launch.connect(),
     engine: engineName,
@@ -126,25 +125,14 @@ export async function runImd(command: string[], options: RunImdOptions, log: Log
     onSession: (s) => log.debug({ ...s }, 'IMD session'),
     onWarning: (m) => log.warn(m),
   });
-  let subscription: { unsubscribe(): void; closed: boolean } | undefined;
-  const stream = new Promise<Outcome>((resolve) => {
-    subscription = pipeline(frames$).subscribe({
-      next: (line) => {
-        frames++;
-        lastFrameAt = process.hrtime.bigint();
-        if (line !== undefined) process.stdout.write(line + '\n');
-      },
-      error: (error: Error) => resolve({ ok: false, error }),
-      complete: () => resolve({ ok: true, frames }),
-    });
-  });
+  const run = new PipelineRun(pipeline(frames$), undefined, started);
   // natoms for the summary, from the source's counters.
   const natomsOf = () => frames$.stats?.natoms ?? natoms;
 
   let exit: EngineExit;
   let stoppedByUs = false;
   let streamErrorLogged = false;
-  const outcome0 = await Promise.race([stream, launch.exited.then(() => undefined)]);
+  const outcome0 = await Promise.race([run.outcome, launch.exited.then(() => undefined)]);
   if (outcome0 && !outcome0.ok) {
     log.error(outcome0.error.message);
     streamErrorLogged = true;
@@ -159,18 +147,17 @@ export async function runImd(command: string[], options: RunImdOptions, log: Log
       stoppedByUs = true;
       launch.stop(options.killGrace * 1000);
     }
-  } else if (outcome0?.ok && subscription && launch.engine?.running) {
+  } else if (outcome0?.ok && launch.engine?.running) {
     // The stream ended; the engine closes its socket when it exits, so it
     // should follow at once. A pipeline that finished early does not stop it.
     log.debug('stream complete; waiting for the engine to exit');
   }
   exit = await launch.exited.catch(() => ({ code: 127, signal: null }) as EngineExit);
-  const outcome = await stream;
-  subscription?.unsubscribe();
+  const outcome = await run.outcome;
+  run.subscription.unsubscribe();
   cleanup();
   natoms = natomsOf();
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const tail = Number(process.hrtime.bigint() - lastFrameAt) / 1e6;
+  const frames = run.frames;
 
   const failed = failureStatus(
     { command: command[0], exit, outcome, frames, received: signals.received, stoppedByUs, errorLogged: streamErrorLogged },
@@ -190,16 +177,13 @@ export async function runImd(command: string[], options: RunImdOptions, log: Log
     return EXIT_STREAM_FAILED;
   }
   const stats = frames$.stats;
+  const { fields, text } = run.summary(natoms);
   log.info(
     {
-      frames,
-      natoms,
-      seconds: +seconds.toFixed(3),
-      framesPerSecond: +(frames / seconds).toFixed(1),
-      msAfterLastFrame: +tail.toFixed(2),
+      ...fields,
       imd: { engine: engineName, version: stats?.version, isolation: launch.isolation, port: launch.port, bytes: stats?.bytes, pauses: stats?.pauses },
     },
-    `streamed ${frames} frames of ${natoms} atoms in ${seconds.toFixed(3)} s`,
+    `${text} in ${fields.seconds.toFixed(3)} s`,
   );
   return 0;
 }

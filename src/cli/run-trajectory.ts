@@ -10,7 +10,8 @@ import { native } from '../core/native.js';
 import { fromTrajectory, trajectoryFormats, type TrajectoryFormat } from '../sources/trajectory.js';
 import { EngineProcess, type EngineExit } from './engine-process.js';
 import type { Logger } from './logger.js';
-import { EXIT_STREAM_FAILED, failureStatus, type Outcome } from './run-outcome.js';
+import { PipelineRun } from './pipeline-run.js';
+import { EXIT_STREAM_FAILED, failureStatus } from './run-outcome.js';
 import { SignalForwarder } from './signals.js';
 import { createPipelineOutput, type OutputOptions, type PipelineOutput } from './pipeline-output.js';
 
@@ -137,10 +138,7 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
   let engine: EngineProcess | undefined;
   let resolveExit!: (e: unknown) => void;
   const engineDone = new Promise<unknown>((r) => (resolveExit = r));
-  let frames = 0;
   let natoms = 0;
-  const started = process.hrtime.bigint();
-  let lastFrameAt = started;
   const frames$ = fromTrajectory(file, {
     format,
     follow: true,
@@ -154,23 +152,12 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
       log.debug({ ...info }, 'trajectory open');
     },
   });
-  let subscription: { unsubscribe(): void } | undefined;
-  const stream = new Promise<Outcome>((resolve) => {
-    subscription = pipeline(frames$).subscribe({
-      next: (line) => {
-        frames++;
-        lastFrameAt = process.hrtime.bigint();
-        if (line !== undefined) process.stdout.write(line + '\n');
-      },
-      error: (error: Error) => resolve({ ok: false, error }),
-      complete: () => resolve({ ok: true, frames }),
-    });
-  });
+  const run = new PipelineRun(pipeline(frames$));
 
   const signals = new SignalForwarder(command[0], log, () => engine?.stop(options.killGrace * 1000));
   const cleanup = () => {
     signals.dispose();
-    subscription?.unsubscribe();
+    run.subscription.unsubscribe();
     if (keep && transport === 'tmpfs') {
       try {
         fs.copyFileSync(file, keep);
@@ -192,7 +179,7 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
     let exit: EngineExit;
     let stoppedByUs = false;
     let streamErrorLogged = false;
-    const first = await Promise.race([stream, engine.exited.then(() => undefined, () => undefined)]);
+    const first = await Promise.race([run.outcome, engine.exited.then(() => undefined, () => undefined)]);
     if (first && !first.ok) {
       // Corrupt data while the engine runs: stop it, there is no point going on.
       log.error(first.error.message);
@@ -212,9 +199,8 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
     }
     // Everything the engine wrote is in the file now: drain it, then end.
     resolveExit(exit);
-    const outcome = await stream;
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const tail = Number(process.hrtime.bigint() - lastFrameAt) / 1e6;
+    const outcome = await run.outcome;
+    const frames = run.frames;
     const failed = failureStatus(
       { command: command[0], exit, outcome, frames, received: signals.received, stoppedByUs, errorLogged: streamErrorLogged },
       output,
@@ -227,18 +213,8 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
       log.error((e as Error).message);
       return EXIT_STREAM_FAILED;
     }
-    log.info(
-      {
-        frames,
-        natoms,
-        format,
-        transport,
-        seconds: +seconds.toFixed(3),
-        framesPerSecond: +(frames / seconds).toFixed(1),
-        msAfterLastFrame: +tail.toFixed(2),
-      },
-      `streamed ${frames} frames of ${natoms} atoms from ${name} in ${seconds.toFixed(3)} s`,
-    );
+    const { fields, text } = run.summary(natoms);
+    log.info({ ...fields, format, transport }, `${text} from ${name} in ${fields.seconds.toFixed(3)} s`);
     return 0;
   } finally {
     cleanup();

@@ -2,7 +2,8 @@
 import { fromChannel } from '../sources/channel.js';
 import { EngineProcess, describeExit, type EngineExit } from './engine-process.js';
 import type { Logger } from './logger.js';
-import { failureStatus, type Outcome } from './run-outcome.js';
+import { PipelineRun } from './pipeline-run.js';
+import { failureStatus } from './run-outcome.js';
 import { SignalForwarder } from './signals.js';
 import { createPipelineOutput, type OutputOptions, type PipelineOutput } from './pipeline-output.js';
 
@@ -44,7 +45,6 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
   });
   log.debug({ address: frames$.address }, 'channel listening');
 
-  const started = process.hrtime.bigint();
   let engine: EngineProcess;
   try {
     engine = new EngineProcess(command[0], command.slice(1), { ...process.env, WESTREAM_ADDRESS: frames$.address });
@@ -56,52 +56,30 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
 
   const signals = new SignalForwarder(command[0], log, () => engine.stop(options.killGrace * 1000));
 
-  let frames = 0;
-  let lastFrameAt = started;
-  const stream = new Promise<Outcome>((resolve) => {
-    const subscription = pipeline(frames$).subscribe({
-      next: (line) => {
-        frames++;
-        lastFrameAt = process.hrtime.bigint();
-        if (line !== undefined) process.stdout.write(line + '\n');
-      },
-      error: (error: Error) => resolve({ ok: false, error }),
-      complete: () => {
-        // Written now, not after the engine exits (its teardown can take
-        // long); discarded below if the engine then fails.
-        try {
-          output.finish(true);
-          resolve({ ok: true, frames });
-        } catch (error) {
-          resolve({ ok: false, error: error as Error });
-        }
-      },
-    });
-    // A command that exits without ever connecting would leave us waiting.
-    engine.exited.then(
-      (exit) => {
-        setImmediate(() => {
-          if (natoms === 0 && !subscription.closed) {
-            subscription.unsubscribe();
-            resolve({
-              ok: false,
-              error: new Error(
-                `${command[0]} exited (${describeExit(exit)}) without connecting to the channel; ` +
-                  'it must open WESTREAM_ADDRESS with a westream producer (C library, Python package or OpenMM reporter)',
-              ),
-            });
-          }
-        });
-      },
-      () => {},
-    );
-  });
+  // The pcoord is written the moment the stream completes, not after the
+  // engine exits (its teardown can take long); discarded below if the engine
+  // then fails.
+  const run = new PipelineRun(pipeline(frames$), () => output.finish(true));
+  // A command that exits without ever connecting would leave us waiting.
+  engine.exited.then(
+    (exit) =>
+      setImmediate(() => {
+        if (natoms === 0)
+          run.fail(
+            new Error(
+              `${command[0]} exited (${describeExit(exit)}) without connecting to the channel; ` +
+                'it must open WESTREAM_ADDRESS with a westream producer (C library, Python package or OpenMM reporter)',
+            ),
+          );
+      }),
+    () => {},
+  );
 
   let exit: EngineExit;
   let stoppedByUs = false;
   let streamErrorLogged = false;
   try {
-    const outcome = await Promise.race([stream, engine.exited.then(() => undefined)]);
+    const outcome = await Promise.race([run.outcome, engine.exited.then(() => undefined)]);
     if (outcome && !outcome.ok) {
       log.error(outcome.error.message);
       streamErrorLogged = true;
@@ -124,10 +102,9 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
     log.error(`cannot start ${command[0]}: ${(e as Error).message}`);
     return 127;
   }
-  const outcome = await stream;
+  const outcome = await run.outcome;
   cleanup();
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const tail = Number(process.hrtime.bigint() - lastFrameAt) / 1e6;
+  const frames = run.frames;
 
   const failed = failureStatus(
     { command: command[0], exit, outcome, frames, received: signals.received, stoppedByUs, errorLogged: streamErrorLogged },
@@ -135,10 +112,8 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
     log,
   );
   if (failed !== undefined) return failed;
-  log.info(
-    { frames, natoms, seconds: +seconds.toFixed(3), framesPerSecond: +(frames / seconds).toFixed(1), msAfterLastFrame: +tail.toFixed(2) },
-    `streamed ${frames} frames of ${natoms} atoms in ${seconds.toFixed(3)} s`,
-  );
+  const { fields, text } = run.summary(natoms);
+  log.info(fields, `${text} in ${fields.seconds.toFixed(3)} s`);
   return 0;
 
   function cleanup() {
