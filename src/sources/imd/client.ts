@@ -25,7 +25,7 @@
 import net from 'node:net';
 import { Observable, type Subscriber } from 'rxjs';
 
-import type { Frame } from '../../core/frame.js';
+import { BorrowedFrame, type Frame } from '../../core/frame.js';
 import {
   BOX_BYTES,
   ENERGIES_BYTES,
@@ -150,21 +150,23 @@ const READ_BUFFER = 1 << 20;
 const DELIVERY_SLICE_MS = 4;
 
 /** A frame whose arrays live in a pool slot (valid until the pipeline's synchronous work returns). */
-class PoolFrame implements ImdFrame {
+class PoolFrame extends BorrowedFrame implements ImdFrame {
   constructor(
-    readonly index: number,
-    readonly natoms: number,
-    readonly positions: Float32Array,
-    readonly step: number | undefined,
-    readonly time: number | undefined,
-    readonly box: Float32Array | undefined,
-    readonly velocities: Float32Array | undefined,
-    readonly forces: Float32Array | undefined,
+    index: number,
+    natoms: number,
+    positions: Float32Array,
+    step: number | undefined,
+    time: number | undefined,
+    box: Float32Array | undefined,
+    velocities: Float32Array | undefined,
+    forces: Float32Array | undefined,
     readonly energies: ImdEnergies | undefined,
     readonly dt: number | undefined,
-  ) {}
+  ) {
+    super(index, natoms, positions, step, time, box, velocities, forces);
+  }
 
-  retain(): ImdFrame {
+  override retain(): ImdFrame {
     return new OwnedImdFrame(this);
   }
 }
