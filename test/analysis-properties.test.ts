@@ -102,6 +102,35 @@ describe.each(systems)('%s frames (%s)', (sys, file) => {
     }
   });
 
+  it('RMSD of a tumbling trajectory: the same values, one float pass per frame (the prediction follows the orientation)', () => {
+    const r = rng(4);
+    const ref = frames[0];
+    const all = top.select('not resname NA CL SOD CLA');
+    const bb = top.select('backbone');
+    const ops = [rmsd(all, ref), rmsd(bb, ref), rmsd(bb, ref, { weights: 'mass' })];
+    const k = kernels();
+    // each frame turned a further 20 degrees about a random axis (and moved): after a few frames any orientation
+    let R = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+    const seq = frames.slice(1).concat(frames.slice(1)).map((f) => {
+      const axis = rotation(r).slice(0, 3);
+      const n = Math.hypot(...axis);
+      const [x, y, z] = axis.map((v) => v / n);
+      const t = (20 * Math.PI) / 180, c = Math.cos(t), s = Math.sin(t), C = 1 - c;
+      const D = [x * x * C + c, x * y * C - z * s, x * z * C + y * s, y * x * C + z * s, y * y * C + c, y * z * C - x * s, z * x * C - y * s, z * y * C + x * s, z * z * C + c];
+      R = Array.from({ length: 9 }, (_, i) => D[3 * Math.floor(i / 3)] * R[i % 3] + D[3 * Math.floor(i / 3) + 1] * R[3 + (i % 3)] + D[3 * Math.floor(i / 3) + 2] * R[6 + (i % 3)]);
+      return { f, g: transformed(f, R, [r() * 60 - 30, r() * 60 - 30, r() * 60 - 30]) };
+    });
+    const want = seq.map(({ f }) => ops.map((op) => op.compute(f)));
+    // fresh operators: their predictions start at the identity, as for a new segment
+    const fresh = [rmsd(all, ref), rmsd(bb, ref), rmsd(bb, ref, { weights: 'mass' })];
+    const before = k.qcpCounters();
+    seq.forEach(({ g }, i) => fresh.forEach((op, j) => expect(Math.abs(op.compute(g) - want[i][j])).toBeLessThan(2e-5)));
+    const after = k.qcpCounters();
+    expect(after.calls - before.calls).toBe(3 * seq.length);
+    expect(after.doublePasses - before.doublePasses).toBe(0);
+    expect(after.floatPasses - before.floatPasses).toBe(3 * seq.length);
+  });
+
   it('distances, angles, dihedrals, minimum distance and coordination are invariant under shifts by box vectors', () => {
     const r = rng(2);
     const s = (x: string) => top.select(x);
@@ -205,13 +234,13 @@ describe('native kernels reject bad input without crashing', () => {
     expect(() => k().centerRg(pos, Int32Array.of(-1), 1, null, out)).toThrow(/atom index -1/);
     expect(() => k().distanceStats(pos, Int32Array.of(0), 1, pos, Int32Array.of(99), 1, null, 1, out)).toThrow(RangeError);
     expect(() => k().pairDistances(pos, Int32Array.of(0, 1, 2, 10), null, new Float64Array(2))).toThrow(/atom index 10/);
-    const state = new Float64Array(26);
+    const state = new Float64Array(64);
     k().qcpPrepare(new Float32Array(6), 2, null, state);
     expect(() => k().qcp(pos, Int32Array.of(1, 12), null, new Float32Array(6), state, false)).toThrow(/atom index 12/);
     expect(() => k().qcp(pos, Int32Array.of(1, 2), null, new Float32Array(5), state, false)).toThrow(/x, y and z arrays of equal length/);
     expect(() => k().qcp(pos, Int32Array.of(1, 2), null, new Float32Array(3), state, false)).toThrow(/ref holds 1 atoms, the selection 2/);
-    expect(() => k().qcp(pos, Int32Array.of(1, 2), null, new Float32Array(6), new Float64Array(17), false)).toThrow(/state must have 26 entries/);
-    expect(() => k().qcp(pos, Int32Array.of(1, 2), null, new Float32Array(6), new Float64Array(26), false)).toThrow(/no prepared reference/);
+    expect(() => k().qcp(pos, Int32Array.of(1, 2), null, new Float32Array(6), new Float64Array(26), false)).toThrow(/state must have 64 entries/);
+    expect(() => k().qcp(pos, Int32Array.of(1, 2), null, new Float32Array(6), new Float64Array(64), false)).toThrow(/no prepared reference/);
     expect(() => k().qcpPrepare(new Float32Array(6), 3, null, state)).toThrow(/ref holds 2 atoms, the selection 3/);
     expect(() => k().withinMask(pos, Int32Array.of(0), 1, Int32Array.of(3, 11), 2, null, 2, new Uint8Array(10))).toThrow(RangeError);
   });

@@ -123,10 +123,14 @@ auto guarded(const Napi::CallbackInfo& info, F&& f) -> decltype(f()) {
   }
 }
 
-// The QCP state (Float64Array(26)) of a prepared reference: its sums, then
-// room for the rotation and the mobile centre.
+// The QCP state (Float64Array(64)) of a prepared reference: its sums, room
+// for the rotation and the mobile centre, the sums up to each checkpoint
+// (11 each: wsum, w2sum, rsum 3, syy 6), and the prediction (in and out: the
+// last frame's rotation as a unit quaternion, and its RMSD).
 constexpr std::size_t QCP_GB = 0, QCP_WSUM = 1, QCP_RSUM = 2, QCP_ROTATION = 5, QCP_CENTER = 14, QCP_SYY = 17, QCP_W2SUM = 23,
-                      QCP_SHIFT = 24, QCP_N = 25, QCP_STATE = 26;
+                      QCP_SHIFT = 24, QCP_N = 25, QCP_PREFIX = 26, QCP_PREFIX_SIZE = 11,
+                      QCP_PREDICTOR = QCP_PREFIX + QCP_PREFIX_SIZE * k::QCP_CHECKPOINTS, QCP_STATE = QCP_PREDICTOR + 5;
+static_assert(QCP_STATE == 64, "the QCP state layout is documented as 64 entries (native-kernels.ts)");
 
 /** The reference arrays: x, y and z of `stride` floats each (stride ≥ n). */
 void qcp_ref_arrays(const Napi::CallbackInfo& info, const View<float>& ref, std::size_t n, const float** x, const float** y, const float** z) {
@@ -136,8 +140,9 @@ void qcp_ref_arrays(const Napi::CallbackInfo& info, const View<float>& ref, std:
   *x = ref.data, *y = ref.data + stride, *z = ref.data + 2 * stride;
 }
 
-// qcpPrepare(ref Float32Array(3 stride: x..., y..., z..., centred), n, weights|null, state Float64Array(26))
-// fills the state's sums (gb, wsum, Σ w r, Σ w r rᵀ, Σ w², shift atom, n) from the stored floats.
+// qcpPrepare(ref Float32Array(3 stride: x..., y..., z..., centred), n, weights|null, state Float64Array(64))
+// fills the state's sums (gb, wsum, Σ w r, Σ w r rᵀ, Σ w², shift atom, n, the same up to each checkpoint)
+// from the stored floats and sets the predicted rotation to the identity.
 Napi::Value QcpPrepare(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     View<float> ref = arg<float>(info, 0, "ref");
@@ -146,7 +151,7 @@ Napi::Value QcpPrepare(const Napi::CallbackInfo& info) {
     View<double> st = arg<double>(info, 3, "state");
     if (n == 0) throw Napi::TypeError::New(info.Env(), "qcpPrepare: the selection is empty");
     if (w.present && w.length != n) throw Napi::RangeError::New(info.Env(), "weights must have one entry per reference atom");
-    if (st.length < QCP_STATE) throw Napi::RangeError::New(info.Env(), "state must have 26 entries");
+    if (st.length < QCP_STATE) throw Napi::RangeError::New(info.Env(), "state must have 64 entries");
     const float *x, *y, *z;
     qcp_ref_arrays(info, ref, n, &x, &y, &z);
     const k::QcpReference r = k::qcp_reference(x, y, z, n, w.present ? w.data : nullptr);
@@ -155,12 +160,21 @@ Napi::Value QcpPrepare(const Napi::CallbackInfo& info) {
     for (int c = 0; c < 3; ++c) s[QCP_RSUM + c] = r.rsum[c];
     for (int c = 0; c < 6; ++c) s[QCP_SYY + c] = r.syy[c];
     s[QCP_W2SUM] = r.w2sum, s[QCP_SHIFT] = double(r.shift), s[QCP_N] = double(n);
+    for (int j = 0; j < k::QCP_CHECKPOINTS; ++j) {
+      double* p = s + QCP_PREFIX + QCP_PREFIX_SIZE * j;
+      const k::QcpPrefix& q = r.prefix[j];
+      p[0] = q.wsum, p[1] = q.w2sum;
+      for (int c = 0; c < 3; ++c) p[2 + c] = q.rsum[c];
+      for (int c = 0; c < 6; ++c) p[5 + c] = q.syy[c];
+    }
+    s[QCP_PREDICTOR] = 1, s[QCP_PREDICTOR + 1] = s[QCP_PREDICTOR + 2] = s[QCP_PREDICTOR + 3] = s[QCP_PREDICTOR + 4] = 0;
     return info.Env().Undefined();
   });
 }
 
-// qcp(positions, index|null, weights|null, ref Float32Array(3 stride: x..., y..., z...), state Float64Array(26) from qcpPrepare,
+// qcp(positions, index|null, weights|null, ref Float32Array(3 stride: x..., y..., z...), state Float64Array(64) from qcpPrepare,
 //     rotation: boolean) → rmsd. With rotation = true the kernel writes the rotation and the mobile centre into state[5..16].
+// It always reads the prediction from state[59..63] (rotation quaternion, RMSD) and writes this frame's there.
 Napi::Value Qcp(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     View<float> p = positions_arg(info, 0);
@@ -169,7 +183,7 @@ Napi::Value Qcp(const Napi::CallbackInfo& info) {
     View<float> ref = arg<float>(info, 3, "ref");
     View<double> st = arg<double>(info, 4, "state");
     const bool rotation = info[5].IsBoolean() && info[5].As<Napi::Boolean>().Value();
-    if (st.length < QCP_STATE) throw Napi::RangeError::New(info.Env(), "state must have 26 entries (from qcpPrepare)");
+    if (st.length < QCP_STATE) throw Napi::RangeError::New(info.Env(), "state must have 64 entries (from qcpPrepare)");
     const double* s = st.data;
     const double nd = s[QCP_N];
     if (!(nd >= 1) || nd != double(std::size_t(nd))) throw Napi::TypeError::New(info.Env(), "state holds no prepared reference (qcpPrepare)");
@@ -187,10 +201,26 @@ Napi::Value Qcp(const Napi::CallbackInfo& info) {
     a.ref = k::QcpReference{x, y, z, n, s[QCP_GB], s[QCP_WSUM], {s[QCP_RSUM], s[QCP_RSUM + 1], s[QCP_RSUM + 2]},
                             {s[QCP_SYY], s[QCP_SYY + 1], s[QCP_SYY + 2], s[QCP_SYY + 3], s[QCP_SYY + 4], s[QCP_SYY + 5]},
                             s[QCP_W2SUM], s[QCP_SHIFT] >= 0 && s[QCP_SHIFT] < nd ? std::size_t(s[QCP_SHIFT]) : 0};
+    for (int j = 0; j < k::QCP_CHECKPOINTS; ++j) {
+      const double* q = s + QCP_PREFIX + QCP_PREFIX_SIZE * j;
+      a.ref.prefix[j] = k::QcpPrefix{q[0], q[1], {q[2], q[3], q[4]}, {q[5], q[6], q[7], q[8], q[9], q[10]}};
+    }
     a.rotation = rotation ? st.data + QCP_ROTATION : nullptr;
     a.center = rotation ? st.data + QCP_CENTER : nullptr;
+    a.predictor = st.data + QCP_PREDICTOR;
     return Napi::Number::New(info.Env(), k::qcp_rmsd(a));
   });
+}
+
+// qcpCounters() → { calls, floatPasses, doublePasses, refinements }: what the QCP kernel did in this process.
+Napi::Value QcpCountersJs(const Napi::CallbackInfo& info) {
+  const k::QcpCounters c = k::qcp_counters();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("calls", Napi::Number::New(info.Env(), double(c.calls)));
+  o.Set("floatPasses", Napi::Number::New(info.Env(), double(c.float_passes)));
+  o.Set("doublePasses", Napi::Number::New(info.Env(), double(c.double_passes)));
+  o.Set("refinements", Napi::Number::New(info.Env(), double(c.refinements)));
+  return o;
 }
 
 // transformedRmsd(positions, index|null, weights|null, ref Float32Array(3n), transform Float64Array(≥ 12: rotation 9, centre 3), offset)
@@ -329,6 +359,7 @@ void InitKernels(Napi::Env env, Napi::Object exports) {
   Napi::Object kernels = Napi::Object::New(env);
   kernels.Set("qcp", Napi::Function::New(env, Qcp, "qcp"));
   kernels.Set("qcpPrepare", Napi::Function::New(env, QcpPrepare, "qcpPrepare"));
+  kernels.Set("qcpCounters", Napi::Function::New(env, QcpCountersJs, "qcpCounters"));
   kernels.Set("transformedRmsd", Napi::Function::New(env, TransformedRmsd, "transformedRmsd"));
   kernels.Set("centerRg", Napi::Function::New(env, CenterRg, "centerRg"));
   kernels.Set("distanceArray", Napi::Function::New(env, DistanceArray, "distanceArray"));

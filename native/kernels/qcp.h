@@ -9,6 +9,23 @@
 namespace westream::kernels {
 
 /**
+ * Where the kernel may change its predicted rotation within one pass: after
+ * the first QCP_CHECKPOINT_ATOMS[j] atoms of the selection, for each j with
+ * 2 * QCP_CHECKPOINT_ATOMS[j] <= n (multiples of every instruction set's
+ * flush block).
+ */
+constexpr int QCP_CHECKPOINTS = 3;
+constexpr std::size_t QCP_CHECKPOINT_ATOMS[QCP_CHECKPOINTS] = {1024, 4096, 16384};
+
+/** Sums over the first atoms of a reference (up to a checkpoint), as in QcpReference. */
+struct QcpPrefix {
+  double wsum;
+  double w2sum;
+  double rsum[3];
+  double syy[6];
+};
+
+/**
  * A reference structure prepared once: its atoms centred on their (weighted)
  * centre c, stored as three float32 arrays (ideally 64-byte aligned). The
  * sums must be computed (in double) from exactly these float values:
@@ -25,6 +42,7 @@ struct QcpReference {
   double syy[6];  // sum_i w_i (r_i - c)(r_i - c)^T: xx xy xz yy yz zz
   double w2sum;   // sum_i w_i^2 (n when unweighted)
   std::size_t shift;  // the atom (selection position) nearest the centre
+  QcpPrefix prefix[QCP_CHECKPOINTS];  // over the first QCP_CHECKPOINT_ATOMS[j] atoms (those <= n)
 };
 
 /** Fills every sum of a QcpReference from its float arrays and weights (nullable). */
@@ -38,7 +56,26 @@ struct QcpArgs {
   QcpReference ref;
   double* rotation;        // out (nullable): 3x3 row-major, maps the centred mobile atoms onto the reference
   double* center;          // out (nullable): the mobile atoms' (weighted) centre
+  /**
+   * In/out (nullable), 5 entries: a unit quaternion predicting this frame's
+   * rotation (e.g. the previous frame's; identity (1, 0, 0, 0) to start) and
+   * an RMSD expected for it (the previous frame's; 0: none); receives this
+   * frame's. Only speed depends on them, never the result: the kernel turns
+   * the frame by the prediction before it sums float32 differences from the
+   * reference, so they stay small for frames in any orientation. Anything
+   * that is not a unit quaternion counts as the identity.
+   */
+  double* predictor = nullptr;
 };
+
+/** What the QCP kernel did since the process started (benchmarks, tests; counts from threads calling it at the same time may be lost). */
+struct QcpCounters {
+  std::uint64_t calls;
+  std::uint64_t float_passes;   // float32 passes over the frame (1 per call when the first is accurate enough)
+  std::uint64_t double_passes;  // double-precision passes (the last resort)
+  std::uint64_t refinements;    // predictions replaced within a pass at a checkpoint
+};
+QcpCounters qcp_counters();
 
 /**
  * Minimum RMSD between the selected atoms of a frame and the reference after

@@ -76,6 +76,19 @@ WESTREAM_INLINE double hsum(const vd<D>& v) {
   return s;
 }
 
+/** The same sum, halves added pairwise (log2 D vector adds instead of D scalar ones). */
+template <int D>
+WESTREAM_INLINE double hsum_tree(const vd<D>& v) {
+  if constexpr (D == 1) {
+    return v[0];
+  } else {
+    vd<D / 2> lo, hi;
+    std::memcpy(&lo, &v, sizeof lo);
+    std::memcpy(&hi, reinterpret_cast<const char*>(&v) + sizeof lo, sizeof hi);
+    return hsum_tree<D / 2>(lo + hi);
+  }
+}
+
 // Element 3j + c of the concatenation a|b|c, for j < D: one coordinate of D
 // interleaved xyz atoms, with two two-input shuffles.
 constexpr int first_index(int j, int c, int D) { return 3 * j + c < 2 * D ? 3 * j + c : -1; }

@@ -3,7 +3,7 @@ import type { Frame } from '../core/frame.js';
 import { centerAndRg, nativeView } from './center.js';
 import { Group, type GroupSpec } from './groups.js';
 import { measure, type Measure } from './measure.js';
-import { alignedFloat32, kernels } from './native-kernels.js';
+import { alignedFloat32, kernels, QCP_STATE_LENGTH } from './native-kernels.js';
 
 export interface RmsdOptions {
   /**
@@ -23,7 +23,11 @@ export interface RmsdOptions {
 interface PreparedReference {
   /** x..., y..., z... of the centred reference atoms (`xyz.length / 3` floats each; the first n are atoms). */
   xyz: Float32Array;
-  /** For `qcp`: the reference's sums (qcpPrepare), then room for the rotation (9) and mobile centre (3). */
+  /**
+   * For `qcp`: the reference's sums (qcpPrepare), room for the rotation (9)
+   * and mobile centre (3), and the predicted rotation: the last frame's, per
+   * operator, so that a trajectory's frames in any orientation take one pass.
+   */
   state: Float64Array;
   center: Float64Array;
 }
@@ -51,7 +55,7 @@ function prepare(reference: Frame, idx: Int32Array, weights: Float32Array | null
     y[k] = p[3 * idx[k] + 1] - c[1];
     z[k] = p[3 * idx[k] + 2] - c[2];
   }
-  const state = new Float64Array(26);
+  const state = new Float64Array(QCP_STATE_LENGTH);
   // Sums over exactly the stored float values, so that the kernel's E0 - λ cancels exactly.
   if (fit) kernels().qcpPrepare(xyz, n, weights, state);
   return { xyz, state, center: Float64Array.from(c) };

@@ -2,6 +2,7 @@
 // weights, index arrays, every tail length, every instruction set, bad input.
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <stdexcept>
 #include <vector>
 
@@ -87,6 +88,36 @@ double rmsd_with(const std::vector<float>& m, const std::vector<float>& r, const
     s += (w ? (*w)[i] : 1.0) * (e[0] * e[0] + e[1] * e[1] + e[2] * e[2]);
   }
   return std::sqrt(s / W);
+}
+
+/** R = the rotation of quaternion q, as the kernel writes rotations. */
+void rotation_of(const double q[4], double R[9]) {
+  const double a2 = q[0] * q[0], x2 = q[1] * q[1], y2 = q[2] * q[2], z2 = q[3] * q[3];
+  const double xy = q[1] * q[2], az = q[0] * q[3], zx = q[3] * q[1], ay = q[0] * q[2], yz = q[2] * q[3], ax = q[0] * q[1];
+  const double M[9] = {a2 + x2 - y2 - z2, 2 * (xy + az), 2 * (zx - ay), 2 * (xy - az), a2 - x2 + y2 - z2, 2 * (yz + ax), 2 * (zx + ay), 2 * (yz - ax), a2 - x2 - y2 + z2};
+  for (int k = 0; k < 9; ++k) R[k] = M[k];
+}
+
+/** C = A B (3x3). */
+void matmul(const double A[9], const double B[9], double C[9]) {
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) C[3 * i + j] = A[3 * i] * B[j] + A[3 * i + 1] * B[3 + j] + A[3 * i + 2] * B[6 + j];
+}
+
+/** A turn by `degrees` about a random axis. */
+void small_rotation(std::mt19937& g, double degrees, double R[9]) {
+  std::normal_distribution<double> d;
+  double ax[3] = {d(g), d(g), d(g)};
+  const double n = std::sqrt(ax[0] * ax[0] + ax[1] * ax[1] + ax[2] * ax[2]);
+  const double h = degrees * M_PI / 360;
+  const double q[4] = {std::cos(h), std::sin(h) * ax[0] / n, std::sin(h) * ax[1] / n, std::sin(h) * ax[2] / n};
+  rotation_of(q, R);
+}
+
+k::QcpCounters since(const k::QcpCounters& before) {
+  const k::QcpCounters now = k::qcp_counters();
+  return k::QcpCounters{now.calls - before.calls, now.float_passes - before.float_passes, now.double_passes - before.double_passes,
+                        now.refinements - before.refinements};
 }
 
 std::vector<float> moved(const std::vector<float>& p, const double R[9], const double t[3], float noise, unsigned seed) {
@@ -259,7 +290,7 @@ TEST(KernelsQcp, NearZeroRmsdStaysAccurate) {
       const double v = k::qcp_rmsd(k::QcpArgs{mob.data(), n, nullptr, nullptr, r.view(), nullptr, nullptr});
       EXPECT_NEAR(v, exact_rmsd(mob, r, nullptr, nullptr), 1e-5) << "noise " << noise;
     }
-    // rotated far from the reference: near RMSD 0 the double path takes over, still exact
+    // rotated far from the reference: the pass refines its rotation at a checkpoint (or falls back), still exact
     double R[9], rot[9];
     kt::random_rotation(19, R);
     for (float noise : {0.0f, 1e-3f, 0.3f}) {
@@ -290,6 +321,161 @@ TEST(KernelsQcp, LargeGroupsMatchDoublePrecision) {
       EXPECT_NEAR(k::qcp_rmsd(k::QcpArgs{mob.data(), n, nullptr, nullptr, plain.view(), nullptr, nullptr}), exact_rmsd(mob, plain, nullptr, nullptr), 2e-5);
       EXPECT_NEAR(k::qcp_rmsd(k::QcpArgs{mob.data(), n, nullptr, w.data(), weighted.view(), nullptr, nullptr}), exact_rmsd(mob, weighted, nullptr, &w), 2e-5);
       EXPECT_NEAR(k::qcp_rmsd(k::QcpArgs{mob.data(), n, some.data(), ws.data(), indexed.view(), nullptr, nullptr}), exact_rmsd(mob, indexed, &some, &ws), 2e-5);
+    }
+  });
+}
+
+// Frames in any orientation, any predicted rotation (none, a random one, the
+// previous call's): the value is within 2e-5 Å of the exact one, and for
+// selections of 2048 atoms and more (room for a checkpoint) one float pass
+// suffices for RMSDs of 0.03 Å and more whatever was predicted (a poor
+// prediction is replaced at the first checkpoint).
+TEST(KernelsQcp, AnyOrientationAnyPrediction) {
+  kt::for_each_isa([](k::Isa) {
+    for (std::size_t n : {1000u, 3000u, 100000u}) {
+      const float L = std::cbrt(float(n) / 0.1f);
+      auto ref = kt::random_positions(n, 300 + n, 0.f, L);
+      std::vector<int32_t> all(n), some;
+      for (std::size_t i = 0; i < n; ++i) all[i] = int32_t(i);
+      for (std::size_t i = 0; i < n; i += 2) some.push_back(int32_t(i));
+      std::vector<float> w(n), ws(some.size());
+      for (std::size_t i = 0; i < n; ++i) w[i] = i % 3 ? 1.008f : 15.999f;
+      for (std::size_t i = 0; i < some.size(); ++i) ws[i] = w[some[i]];
+      Ref plain(ref, all, nullptr), weighted(ref, all, &w), indexed(ref, some, &ws);
+      for (unsigned seed : {1u, 2u, 3u}) {
+        for (float noise : {0.02f, 0.6f}) {
+          double R[9], t[3] = {-30, 12, 5};
+          kt::random_rotation(40 + seed, R);
+          auto mob = moved(ref, R, t, noise, seed);
+          const double exact[3] = {exact_rmsd(mob, plain, nullptr, nullptr), exact_rmsd(mob, weighted, nullptr, &w),
+                                   exact_rmsd(mob, indexed, &some, &ws)};
+          for (int prediction = 0; prediction < 3; ++prediction) {
+            double q[5] = {1, 0, 0, 0, 0};
+            if (prediction == 1) {  // a random, wrong one
+              double Rq[9];
+              kt::random_rotation(90 + seed, Rq);
+              // any unit quaternion will do: take one from a call on a frame rotated by Rq
+              auto other = moved(ref, Rq, t, 0.f, 1);
+              k::QcpArgs b{other.data(), n, nullptr, nullptr, plain.view(), nullptr, nullptr, q};
+              k::qcp_rmsd(b);
+            }
+            double qs[3][5];
+            for (auto& v : qs) std::copy(q, q + 5, v);
+            for (int v = 0; v < 3; ++v) {
+              const k::QcpCounters before = k::qcp_counters();
+              k::QcpArgs b{mob.data(), n, v == 2 ? some.data() : nullptr, v ? (v == 2 ? ws.data() : w.data()) : nullptr,
+                           v == 0 ? plain.view() : v == 1 ? weighted.view() : indexed.view(), nullptr, nullptr, prediction ? qs[v] : nullptr};
+              EXPECT_NEAR(k::qcp_rmsd(b), exact[v], 2e-5) << n << " atoms, noise " << noise << ", variant " << v << ", prediction " << prediction;
+              const k::QcpCounters c = since(before);
+              if (b.ref.n >= 2048) {  // room for a checkpoint
+                EXPECT_EQ(c.float_passes, 1u) << n << " atoms, noise " << noise << ", variant " << v << ", prediction " << prediction;
+                EXPECT_EQ(c.double_passes, 0u);
+              }
+            }
+            if (prediction == 2) {
+              // the previous call's rotation: this frame again takes one pass and needs no refinement
+              const k::QcpCounters again = k::qcp_counters();
+              for (int v = 0; v < 3; ++v) {
+                k::QcpArgs b{mob.data(), n, v == 2 ? some.data() : nullptr, v ? (v == 2 ? ws.data() : w.data()) : nullptr,
+                             v == 0 ? plain.view() : v == 1 ? weighted.view() : indexed.view(), nullptr, nullptr, qs[v]};
+                EXPECT_NEAR(k::qcp_rmsd(b), exact[v], 2e-5);
+              }
+              const k::QcpCounters c2 = since(again);
+              EXPECT_EQ(c2.float_passes, 3u) << n << " atoms, noise " << noise;
+              EXPECT_EQ(c2.refinements, 0u) << n << " atoms, noise " << noise;
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+// A tumbling molecule, frame after frame (7.5° per frame about a wandering
+// axis, ~1 Å RMSD), the predictor carried from frame to frame: every frame
+// one float pass, within 2e-5 Å of the exact value; the predictor written
+// back is the rotation of the frame.
+TEST(KernelsQcp, PredictorFollowsATumblingTrajectory) {
+  kt::for_each_isa([](k::Isa) {
+    const std::size_t n = 50000;
+    auto ref = kt::random_positions(n, 8, 0.f, 80.f);
+    std::vector<int32_t> all(n);
+    for (std::size_t i = 0; i < n; ++i) all[i] = int32_t(i);
+    Ref r(ref, all, nullptr);
+    std::mt19937 g(3);
+    double O[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    double q[5] = {1, 0, 0, 0, 0};
+    const k::QcpCounters before = k::qcp_counters();
+    const int frames = 40;
+    for (int f = 0; f < frames; ++f) {
+      double D[9], next[9];
+      small_rotation(g, 7.5, D);
+      matmul(D, O, next);
+      std::copy(next, next + 9, O);
+      const double t[3] = {double(f), -2.0 * f, 0.5};
+      auto mob = moved(ref, O, t, 0.6f, 100 + f);
+      double rot[9], center[3];
+      const double v = k::qcp_rmsd(k::QcpArgs{mob.data(), n, nullptr, nullptr, r.view(), rot, center, q});
+      EXPECT_NEAR(v, exact_rmsd(mob, r, nullptr, nullptr), 2e-5) << "frame " << f;
+      double P[9];
+      rotation_of(q, P);
+      for (int k2 = 0; k2 < 9; ++k2) EXPECT_NEAR(P[k2], rot[k2], 1e-12) << "frame " << f;
+      // the rotation undoes the frame's orientation
+      for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j) EXPECT_NEAR(rot[3 * i + j], O[3 * j + i], 2e-3) << "frame " << f;
+    }
+    const k::QcpCounters c = since(before);
+    EXPECT_EQ(c.float_passes, std::uint64_t(frames));
+    EXPECT_EQ(c.double_passes, 0u);
+  });
+}
+
+// The predictor is only a hint: NaN, zero, a quaternion that is not a unit
+// one, a wrong rotation or a wrong RMSD give the same value (to rounding),
+// and what is written back is a unit quaternion and the RMSD.
+TEST(KernelsQcp, PredictorIsOnlyAHint) {
+  const std::size_t n = 5000;
+  auto ref = kt::random_positions(n, 12, 0.f, 40.f);
+  std::vector<int32_t> all(n);
+  for (std::size_t i = 0; i < n; ++i) all[i] = int32_t(i);
+  Ref r(ref, all, nullptr);
+  double R[9], t[3] = {1, 2, 3};
+  kt::random_rotation(77, R);
+  auto mob = moved(ref, R, t, 0.4f, 5);
+  const double exact = exact_rmsd(mob, r, nullptr, nullptr);
+  const double nan = std::nan("");
+  const double hints[][5] = {{nan, 0, 0, 0, 1}, {0, 0, 0, 0, 0}, {2, 0, 0, 0, -1}, {0.5, 0.5, 0.5, 0.5, 100}, {0, 1, 0, 0, nan}, {1e300, 1e300, 0, 0, 1e-300}};
+  for (const auto& h : hints) {
+    double q[5] = {h[0], h[1], h[2], h[3], h[4]};
+    EXPECT_NEAR(k::qcp_rmsd(k::QcpArgs{mob.data(), n, nullptr, nullptr, r.view(), nullptr, nullptr, q}), exact, 2e-5);
+    EXPECT_NEAR(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3], 1.0, 1e-12);
+    EXPECT_NEAR(q[4], exact, 2e-5);  // this frame's RMSD, the next frame's guess
+  }
+}
+
+// Selections that end just before, at and after the checkpoints (2 x 1024,
+// 2 x 4096, 2 x 16384 atoms), every instruction set, indexed and weighted:
+// the segments add up exactly.
+TEST(KernelsQcp, SegmentsAroundTheCheckpoints) {
+  kt::for_each_isa([](k::Isa) {
+    for (std::size_t n : {2047u, 2048u, 2049u, 8191u, 8192u, 8209u, 32767u, 32768u, 32790u}) {
+      auto ref = kt::random_positions(n, 500 + n, 0.f, 60.f);
+      std::vector<int32_t> idx(n);
+      for (std::size_t i = 0; i < n; ++i) idx[i] = int32_t((i * 7919) % n);
+      std::vector<float> w(n);
+      for (std::size_t i = 0; i < n; ++i) w[i] = 1.0f + float(i % 7);
+      Ref plain(ref, idx, nullptr), weighted(ref, idx, &w);
+      double R[9], t[3] = {4, 4, -4};
+      kt::random_rotation(600 + n, R);
+      auto mob = moved(ref, R, t, 0.6f, 9);
+      const k::QcpCounters before = k::qcp_counters();
+      EXPECT_NEAR(k::qcp_rmsd(k::QcpArgs{mob.data(), n, idx.data(), nullptr, plain.view(), nullptr, nullptr}), exact_rmsd(mob, plain, &idx, nullptr), 2e-5) << n;
+      EXPECT_NEAR(k::qcp_rmsd(k::QcpArgs{mob.data(), n, idx.data(), w.data(), weighted.view(), nullptr, nullptr}), exact_rmsd(mob, weighted, &idx, &w), 2e-5) << n;
+      const k::QcpCounters c = since(before);
+      if (n >= 2048) {
+        EXPECT_EQ(c.float_passes, 2u) << n;  // below, a random orientation may take a second float pass
+      }
+      EXPECT_EQ(c.double_passes, 0u) << n;
     }
   });
 }
