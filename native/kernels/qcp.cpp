@@ -282,7 +282,8 @@ WESTREAM_INLINE void expand_syy(const double s[6], double out[9]) {
 /**
  * Adds a segment's float sums to the frame sums: St holds the sums of w t,
  * w |d|^2 and w r d^T with d = t - r = y + b - r, y = P v; y's sums follow
- * from them and the segment's reference sums g, then v = P^T y.
+ * from them and the segment's reference sums g, then v = P^T y (P null: the
+ * identity).
  */
 WESTREAM_INLINE void add_segment(FrameSums& T, const double St[NACC], const QcpPrefix& g, const double P[9], const double b[3]) {
   double S[NACC];  // St holds the sums of w t = w (d + r): those of w d
@@ -298,6 +299,11 @@ WESTREAM_INLINE void add_segment(FrameSums& T, const double St[NACC], const QcpP
   const double br = b[0] * g.rsum[0] + b[1] * g.rsum[1] + b[2] * g.rsum[2];
   const double bb = b[0] * b[0] + b[1] * b[1] + b[2] * b[2];
   T.vv += S[SQ] + 2 * (S[XX] + S[YY] + S[ZZ] - bd) + (rr[0] + rr[4] + rr[8]) - 2 * br + g.wsum * bb;
+  if (!P) {  // the identity
+    for (int c = 0; c < 3; ++c) T.v[c] += y[c];
+    for (int k = 0; k < 9; ++k) T.rv[k] += ry[k];
+    return;
+  }
   for (int c = 0; c < 3; ++c) T.v[c] += P[c] * y[0] + P[3 + c] * y[1] + P[6 + c] * y[2];
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 3; ++j) T.rv[3 * i + j] += ry[3 * i] * P[j] + ry[3 * i + 1] * P[3 + j] + ry[3 * i + 2] * P[6 + j];
@@ -384,6 +390,7 @@ struct FloatPass {
   double rmsd;
   double err;      // estimated error bound (Å) from the sums' rounding (twice the estimate)
   double perturb;  // from the rounding of P (m - a)
+  bool accurate;   // err + perturb <= FAST_MAX_ERROR
   double center[3];
   double rot[9];
   double quat[4];
@@ -438,7 +445,7 @@ WESTREAM_INLINE FloatPass float_pass(const QcpArgs& a, Prediction& pred, const f
     g.w2sum = upto.w2sum - before.w2sum;
     for (int c = 0; c < 3; ++c) g.rsum[c] = upto.rsum[c] - before.rsum[c];
     for (int c = 0; c < 6; ++c) g.syy[c] = upto.syy[c] - before.syy[c];
-    add_segment(T, S, g, pred.P, b);
+    add_segment(T, S, g, pred.rotate ? pred.P : nullptr, b);
     for (int c = 0; c < 3; ++c) dtotal[c] += S[SX + c] - g.rsum[c];
     // E0 - lambda rounding of this segment: 6e-8 sqrt(F) dm (rg + sqrt(F / 3) dm) sqrt(sum w^2)
     // (the cross terms' lane sums wander like sqrt(F), the sum of |d|^2 grows like F;
@@ -492,23 +499,27 @@ WESTREAM_INLINE FloatPass float_pass(const QcpArgs& a, Prediction& pred, const f
   bump(counters.float_passes);
   FloatPass out;
   double cv[3];
-  out.rmsd = solve_frame_sums<L>(T, prefix_at(r, n), out.rot, out.quat, cv);
-  for (int c = 0; c < 3; ++c) out.center[c] = double(pred.rotate ? a_rot[c] : sa[c]) + cv[c];
   // The frame the sums describe is m - a perturbed by at most |P_f - P| |v| (systematic) and the
   // rounding of a few float operations per atom (random: about 0.4 2^-23 |v| rms over many atoms,
   // which moves the RMSD by its square over 2 rmsd; at most 2 2^-23 |v| for a few atoms).
-  // (Few divisions and square roots, independent of each other: this runs on every call.)
-  const double inv = 1 / (W * out.rmsd), inv_w = 1 / W, sqrt_n = std::sqrt(double(n));
-  const double inv_sqrt_n = 1 / sqrt_n;
+  // Everything that does not need the RMSD is computed before the solve (it runs on every call).
+  const double inv_w = 1 / W, inv_sqrt_n = 1 / std::sqrt(double(n));
   const double rgv = std::sqrt(std::max(T.vv, 0.0) * inv_w);
-  const double eps = ULP23 * (1 + 4 * inv_sqrt_n) * rgv;
+  const double eps = ULP23 * (1 + 4 * inv_sqrt_n) * rgv, systematic = pred.rounding * rgv;
   // (E0 moves by 2 mean(d) . error(sum d) / 2: the shift points cancel out)
-  const double dmean[3] = {dtotal[0] / W, dtotal[1] / W, dtotal[2] / W};
+  const double dmean[3] = {dtotal[0] * inv_w, dtotal[1] * inv_w, dtotal[2] * inv_w};
   delta += delta_t * std::sqrt(dmean[0] * dmean[0] + dmean[1] * dmean[1] + dmean[2] * dmean[2]);
+  const double rho = out.rmsd = solve_frame_sums<L>(T, prefix_at(r, n), out.rot, out.quat, cv);
+  for (int c = 0; c < 3; ++c) out.center[c] = double(pred.rotate ? a_rot[c] : sa[c]) + cv[c];
+  // err + perturb <= FAST_MAX_ERROR, multiplied by W rmsd: no division on the way
+  const double w_rho = W * rho;
+  out.accurate = rho > 0 && 2 * delta + w_rho * systematic + W * std::min(eps * rho, eps * eps + 3 * eps * rho * inv_sqrt_n) <= FAST_MAX_ERROR * w_rho;
+  const double inv = 1 / w_rho;
   out.err = 2 * delta * inv;
   if (!(out.err >= 0)) out.err = delta > 0 ? INFINITY : 0;  // rmsd 0: exact only when nothing was rounded
   const double random = eps * (eps * W * inv + 3 * inv_sqrt_n);
-  out.perturb = pred.rounding * rgv + (random < eps ? random : eps);
+  out.perturb = systematic + (random < eps ? random : eps);
+  if (!(rho > 0)) out.accurate = out.err + out.perturb <= FAST_MAX_ERROR;
   return out;
 }
 
@@ -561,14 +572,14 @@ WESTREAM_INLINE double qcp_body(const QcpArgs& a) {
     }
     return x.rmsd;
   };
-  if (f.err + f.perturb <= FAST_MAX_ERROR) return accept(f);
+  if (f.accurate) return accept(f);
   if (f.perturb <= 0.5 * FAST_MAX_ERROR) {
     // Again, rotated by the rotation just found, about the centres just found: d is the residual.
     pred.set(f.quat, false);
     const float ca[3] = {float(f.center[0]), float(f.center[1]), float(f.center[2])};
     const float cb[3] = {float(r.rsum[0] / r.wsum), float(r.rsum[1] / r.wsum), float(r.rsum[2] / r.wsum)};
     const FloatPass g = float_pass<L>(a, pred, ca, cb, false, 0);
-    if (g.err + g.perturb <= FAST_MAX_ERROR) return accept(g);
+    if (g.accurate) return accept(g);
   }
   // Double precision, no rotation: exact for any frame.
   bump(counters.double_passes);
