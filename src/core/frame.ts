@@ -31,7 +31,7 @@ export interface Frame {
   retain(): Frame;
 }
 
-interface FrameFields {
+export interface FrameFields {
   index: number;
   natoms: number;
   positions: Float32Array;
@@ -93,7 +93,12 @@ export class BorrowedFrame implements Frame {
 
 /** Copies every array of `f` into memory the caller owns. */
 export function copyFrame(f: Frame): OwnedFrame {
-  return new OwnedFrame({
+  return new OwnedFrame(copiedFields(f));
+}
+
+/** The fields of `f` with every array copied (for frame types that add their own). */
+export function copiedFields(f: Frame): FrameFields {
+  return {
     index: f.index,
     natoms: f.natoms,
     positions: f.positions.slice(),
@@ -102,7 +107,7 @@ export function copyFrame(f: Frame): OwnedFrame {
     box: f.box?.slice(),
     velocities: f.velocities?.slice(),
     forces: f.forces?.slice(),
-  });
+  };
 }
 
 /** MDAnalysis-style cell dimensions [a, b, c, α, β, γ] (Å, degrees) of a lower-triangular box. */

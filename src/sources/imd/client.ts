@@ -25,7 +25,7 @@
 import net from 'node:net';
 import { Observable, type Subscriber } from 'rxjs';
 
-import { BorrowedFrame, type Frame } from '../../core/frame.js';
+import { BorrowedFrame, OwnedFrame, copiedFields, type Frame } from '../../core/frame.js';
 import {
   BOX_BYTES,
   ENERGIES_BYTES,
@@ -46,24 +46,13 @@ import {
   swap32InPlace,
   typeName,
   v3FrameLayout,
+  type RawEnergies,
   type SessionInfo,
 } from './protocol.js';
 import { unitScales, v2StepFromEnergies, type ImdEngine, type UnitScales } from './units.js';
 
-/** Energies of a frame, converted to kJ/mol (temperature in K). */
-export interface ImdEnergies {
-  /** The step field of the ENERGIES record, as the engine sent it. */
-  step: number;
-  temperature: number;
-  total: number;
-  potential: number;
-  vdw: number;
-  coulomb: number;
-  bonds: number;
-  angles: number;
-  dihedrals: number;
-  impropers: number;
-}
+/** Energies of a frame: the ENERGIES record's fields converted to kJ/mol (temperature in K; step as sent). */
+export type ImdEnergies = RawEnergies;
 
 /** A Frame from IMD: the usual fields plus what IMD may carry besides. */
 export interface ImdFrame extends Frame {
@@ -172,32 +161,17 @@ class PoolFrame extends BorrowedFrame implements ImdFrame {
 }
 
 /** An IMD frame that owns its arrays. */
-class OwnedImdFrame implements ImdFrame {
-  readonly index: number;
-  readonly natoms: number;
-  readonly positions: Float32Array;
-  readonly step?: number;
-  readonly time?: number;
-  readonly box?: Float32Array;
-  readonly velocities?: Float32Array;
-  readonly forces?: Float32Array;
+class OwnedImdFrame extends OwnedFrame implements ImdFrame {
   readonly energies?: ImdEnergies;
   readonly dt?: number;
 
   constructor(f: ImdFrame) {
-    this.index = f.index;
-    this.natoms = f.natoms;
-    this.positions = f.positions.slice();
-    if (f.step !== undefined) this.step = f.step;
-    if (f.time !== undefined) this.time = f.time;
-    if (f.box) this.box = f.box.slice();
-    if (f.velocities) this.velocities = f.velocities.slice();
-    if (f.forces) this.forces = f.forces.slice();
+    super(copiedFields(f));
     if (f.energies) this.energies = { ...f.energies };
     if (f.dt !== undefined) this.dt = f.dt;
   }
 
-  retain(): ImdFrame {
+  override retain(): ImdFrame {
     return this;
   }
 }
