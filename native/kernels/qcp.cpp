@@ -42,6 +42,14 @@ constexpr std::size_t FLUSH = 32;
 // ~1e-3 A; double sums keep it exact to ~1e-7 A like MDAnalysis.
 enum Acc { SX, SY, SZ, SQ, XX, XY, XZ, YX, YY, YZ, ZX, ZY, ZZ, NACC };
 
+/** acc[XX..ZZ] += (X, Y, Z) (x) (wx, wy, wz): the reference-frame inner-product matrix, in any lane type. */
+template <class A, class V>
+WESTREAM_INLINE void add_outer(A* acc, V X, V Y, V Z, V wx, V wy, V wz) {
+  acc[XX] += X * wx, acc[XY] += X * wy, acc[XZ] += X * wz;
+  acc[YX] += Y * wx, acc[YY] += Y * wy, acc[YZ] += Y * wz;
+  acc[ZX] += Z * wx, acc[ZY] += Z * wy, acc[ZZ] += Z * wz;
+}
+
 template <int L, bool Indexed, bool Weighted>
 WESTREAM_INLINE void qcp_sums(const QcpArgs& a, const double s[3], double S[NACC]) {
   constexpr int D = L / 2;  // double lanes
@@ -69,15 +77,7 @@ WESTREAM_INLINE void qcp_sums(const QcpArgs& a, const double s[3], double S[NACC
     acc[SY] += wy;
     acc[SZ] += wz;
     acc[SQ] += wx * x + wy * y + wz * z;
-    acc[XX] += X * wx;
-    acc[XY] += X * wy;
-    acc[XZ] += X * wz;
-    acc[YX] += Y * wx;
-    acc[YY] += Y * wy;
-    acc[YZ] += Y * wz;
-    acc[ZX] += Z * wx;
-    acc[ZY] += Z * wy;
-    acc[ZZ] += Z * wz;
+    add_outer(acc, X, Y, Z, wx, wy, wz);
   }
   for (int c = 0; c < NACC; ++c) S[c] += hsum<D>(acc[c]);
   for (; i < n; ++i) {  // tail
@@ -88,9 +88,7 @@ WESTREAM_INLINE void qcp_sums(const QcpArgs& a, const double s[3], double S[NACC
     const double X = a.ref.wx[i], Y = a.ref.wy[i], Z = a.ref.wz[i];
     S[SX] += wx, S[SY] += wy, S[SZ] += wz;
     S[SQ] += wx * x + wy * y + wz * z;
-    S[XX] += X * wx, S[XY] += X * wy, S[XZ] += X * wz;
-    S[YX] += Y * wx, S[YY] += Y * wy, S[YZ] += Y * wz;
-    S[ZX] += Z * wx, S[ZY] += Z * wy, S[ZZ] += Z * wz;
+    add_outer(S, X, Y, Z, wx, wy, wz);
   }
 }
 
@@ -199,15 +197,7 @@ WESTREAM_INLINE void rotated_sums(const QcpArgs& a, std::size_t begin, std::size
       acc[SY] += ty;
       acc[SZ] += tz;
       acc[SQ] += wx * dx + wy * dy + wz * dz;
-      acc[XX] += X * wx;
-      acc[XY] += X * wy;
-      acc[XZ] += X * wz;
-      acc[YX] += Y * wx;
-      acc[YY] += Y * wy;
-      acc[YZ] += Y * wz;
-      acc[ZX] += Z * wx;
-      acc[ZY] += Z * wy;
-      acc[ZZ] += Z * wz;
+      add_outer(acc, X, Y, Z, wx, wy, wz);
     }
     for (int c = 0; c < NACC; ++c) accumulate_wide<L>(wide[c], acc[c]);
   }
@@ -228,9 +218,7 @@ WESTREAM_INLINE void rotated_sums(const QcpArgs& a, std::size_t begin, std::size
     const double X = rx[i], Y = ry[i], Z = rz[i];
     S[SX] += wj * tx, S[SY] += wj * ty, S[SZ] += wj * tz;
     S[SQ] += wx * dx + wy * dy + wz * dz;
-    S[XX] += X * wx, S[XY] += X * wy, S[XZ] += X * wz;
-    S[YX] += Y * wx, S[YY] += Y * wy, S[YZ] += Y * wz;
-    S[ZX] += Z * wx, S[ZY] += Z * wy, S[ZZ] += Z * wz;
+    add_outer(S, X, Y, Z, wx, wy, wz);
   }
 }
 
