@@ -10,7 +10,7 @@ import {
 } from '../launch/index.js';
 import { fromImd } from '../sources/imd/index.js';
 import { LAMMPS_UNITS } from '../sources/imd/units.js';
-import { exitStatus, type EngineExit } from './engine-process.js';
+import { exitStatus, type EngineExit } from '../core/process-group.js';
 import type { Logger } from './logger.js';
 import { PipelineRun } from './pipeline-run.js';
 import { EXIT_STREAM_FAILED, failureStatus } from './run-outcome.js';

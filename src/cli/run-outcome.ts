@@ -1,7 +1,7 @@
 // How a `westream run` ends, the same for every mode: a signal, the
 // engine's own failure, or an incomplete stream, each with its exit status
 // and with the WESTPA return files emptied.
-import { describeExit, exitStatus, type EngineExit } from './engine-process.js';
+import { describeExit, exitStatus, type EngineExit } from '../core/process-group.js';
 import type { Logger } from './logger.js';
 import type { PipelineOutput } from './pipeline-output.js';
 

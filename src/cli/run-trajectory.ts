@@ -8,7 +8,7 @@ import path from 'node:path';
 
 import { native } from '../core/native.js';
 import { fromTrajectory, trajectoryFormats, type TrajectoryFormat } from '../sources/trajectory.js';
-import { EngineProcess, type EngineExit } from './engine-process.js';
+import { EngineProcess, type EngineExit } from '../core/process-group.js';
 import type { Logger } from './logger.js';
 import { PipelineRun } from './pipeline-run.js';
 import { EXIT_STREAM_FAILED, failureStatus } from './run-outcome.js';

@@ -7,7 +7,7 @@ import os from 'node:os';
 
 import { discardSegmentResult, writeSegmentResult } from '../westpa/segment-result.js';
 import { announce, frameAddress, peer, placementError, pruneOldRecords, resultAddress, segmentKey } from '../westpa/rendezvous.js';
-import { EngineProcess, describeExit, exitStatus } from './engine-process.js';
+import { EngineProcess, describeExit, exitStatus } from '../core/process-group.js';
 import type { Logger } from './logger.js';
 import { SignalForwarder } from './signals.js';
 import { planSegment, type SegmentPlan } from './segment-output.js';

@@ -1,6 +1,6 @@
 // `westream run -- COMMAND`: run an engine with a private channel and stream its frames.
 import { fromChannel } from '../sources/channel.js';
-import { EngineProcess, describeExit, type EngineExit } from './engine-process.js';
+import { EngineProcess, describeExit, type EngineExit } from '../core/process-group.js';
 import type { Logger } from './logger.js';
 import { PipelineRun } from './pipeline-run.js';
 import { failureStatus } from './run-outcome.js';

@@ -1,7 +1,7 @@
 // A child that leads its own process group (spawned detached), so that
 // signals reach everything it started and nothing it started outlives
 // westream. Engines run this way, directly or under their supervisor.
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 
 export interface EngineExit {
@@ -69,6 +69,13 @@ export class ProcessGroup {
 
   /** Subclasses: the leader exited (the group was just sent SIGTERM). */
   protected onExit(_exit: EngineExit): void {}
+}
+
+/** An engine command run directly, output inherited, leading its own group (and session). */
+export class EngineProcess extends ProcessGroup {
+  constructor(command: string, args: string[], env: NodeJS.ProcessEnv) {
+    super(spawn(command, args, { stdio: 'inherit', detached: true, env }));
+  }
 }
 
 /** Shell-style exit status for a child's exit. */
