@@ -200,7 +200,7 @@ Napi::Value Qcp(const Napi::CallbackInfo& info) {
     a.weights = w.present ? w.data : nullptr;
     a.ref = k::QcpReference{x, y, z, n, s[QCP_GB], s[QCP_WSUM], {s[QCP_RSUM], s[QCP_RSUM + 1], s[QCP_RSUM + 2]},
                             {s[QCP_SYY], s[QCP_SYY + 1], s[QCP_SYY + 2], s[QCP_SYY + 3], s[QCP_SYY + 4], s[QCP_SYY + 5]},
-                            s[QCP_W2SUM], s[QCP_SHIFT] >= 0 && s[QCP_SHIFT] < nd ? std::size_t(s[QCP_SHIFT]) : 0};
+                            s[QCP_W2SUM], s[QCP_SHIFT] >= 0 && s[QCP_SHIFT] < nd ? std::size_t(s[QCP_SHIFT]) : 0, {}};  // prefix: filled below
     for (int j = 0; j < k::QCP_CHECKPOINTS; ++j) {
       const double* q = s + QCP_PREFIX + QCP_PREFIX_SIZE * j;
       a.ref.prefix[j] = k::QcpPrefix{q[0], q[1], {q[2], q[3], q[4]}, {q[5], q[6], q[7], q[8], q[9], q[10]}};

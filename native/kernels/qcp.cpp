@@ -44,7 +44,7 @@ enum Acc { SX, SY, SZ, SQ, XX, XY, XZ, YX, YY, YZ, ZX, ZY, ZZ, NACC };
 
 /** acc[XX..ZZ] += (X, Y, Z) (x) (wx, wy, wz): the reference-frame inner-product matrix, in any lane type. */
 template <class A, class V>
-WESTREAM_INLINE void add_outer(A* acc, V X, V Y, V Z, V wx, V wy, V wz) {
+WESTREAM_INLINE void add_outer(A* acc, const V& X, const V& Y, const V& Z, const V& wx, const V& wy, const V& wz) {
   acc[XX] += X * wx, acc[XY] += X * wy, acc[XZ] += X * wz;
   acc[YX] += Y * wx, acc[YY] += Y * wy, acc[YZ] += Y * wz;
   acc[ZX] += Z * wx, acc[ZY] += Z * wy, acc[ZZ] += Z * wz;
