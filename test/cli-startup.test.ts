@@ -2,8 +2,9 @@
 // process, so `westream --version`, `--help` and a run with a built-in
 // pipeline must not load the YAML parser, all of rxjs or the analysis stack;
 // a pipeline file loads them when it is given. Checked by the modules a
-// process loads (test/fixtures/trace-loads.mjs), not by timing: the
-// start-up time itself is a benchmark (npm run bench:westpa).
+// process loads (test/fixtures/trace-loads.mjs; a file of the bundled CLI
+// stands for the modules dist/bundle/modules.json lists for it), not by
+// timing: the start-up time itself is a benchmark (npm run bench:westpa).
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { root, start, synthetic, tmpdir, westreamBin } from './support/helpers.js';
 
 const tracer = path.join(root, 'test', 'fixtures', 'trace-loads.mjs');
+const bundled: Record<string, string[]> = JSON.parse(fs.readFileSync(path.join(root, 'dist', 'bundle', 'modules.json'), 'utf8'));
 
 /** Runs westream under the tracer; returns its exit and the loaded modules (relative to the project, or from node_modules/). */
 async function traced(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -29,14 +31,15 @@ async function traced(args: string[], env: NodeJS.ProcessEnv = {}) {
       const nm = file.indexOf('/node_modules/'); // also where node_modules is a link
       if (nm >= 0) return file.slice(nm + 1);
       return file.startsWith(root + '/') ? file.slice(root.length + 1) : file;
-    });
+    })
+    .flatMap((file) => (file.startsWith('dist/bundle/') && file.endsWith('.cjs') ? (bundled[file.slice('dist/bundle/'.length)] ?? [file]) : [file]));
   fs.rmSync(path.dirname(out), { recursive: true, force: true });
   return { ...r, loads };
 }
 
-// rxjs's index pulls in every operator; Observable and map alone are fine.
-const rxjsIndex = /^node_modules\/rxjs\/dist\/[^/]+\/index\.js$/;
-const heavy = [rxjsIndex, /^node_modules\/yaml\//, /^dist\/(pipeline|analysis|topology|westpa|launch)\//, /^dist\/sources\/(trajectory\.js|follow\.js|imd\/)/];
+// rxjs's operators other than map (a plain run needs Observable and map, which its OperatorSubscriber helps).
+const rxjsOperators = /^node_modules\/rxjs\/dist\/[^/]+\/internal\/operators\/(?!(map|OperatorSubscriber)\.js$)/;
+const heavy = [rxjsOperators, /^node_modules\/yaml\//, /^dist\/(pipeline|analysis|topology|westpa|launch)\//, /^dist\/sources\/(trajectory\.js|follow\.js|imd\/)/];
 
 function expectNone(loads: string[], patterns: RegExp[]) {
   expect(loads.filter((f) => patterns.some((p) => p.test(f)))).toEqual([]);
@@ -51,7 +54,7 @@ describe('CLI start-up', () => {
     expect(r.loads).toContain('node_modules/pino/pino.js');
     expect(r.loads.filter((f) => f.endsWith('.node'))).toHaveLength(1); // build/Release/westream.node or $WESTREAM_ADDON
     // A plain run needs rxjs's Observable and map, nothing more of it.
-    expect(r.loads).toContain('node_modules/rxjs/dist/cjs/internal/Observable.js');
+    expect(r.loads).toContain('node_modules/rxjs/dist/esm/internal/Observable.js');
     expectNone(r.loads, heavy);
   });
 

@@ -24,7 +24,7 @@ while (($#)); do
   esac
 done
 cd "$root"
-[[ -f build/Release/westream.node && -f dist/cli/main.js ]] || { echo "bench/gpu/bundle.sh: run npm ci first (no dist/ or addon)" >&2; exit 2; }
+[[ -f build/Release/westream.node && -f dist/bundle/westream.cjs ]] || { echo "bench/gpu/bundle.sh: run npm ci first (no dist/ or addon)" >&2; exit 2; }
 openmm=$(grep -i '^openmm==' python/requirements.txt | cut -d= -f3)
 rm -rf "$out" && mkdir -p "$out/wheels"
 echo "wheels: openmm $openmm and openmm-cuda-$cuda for CPython $py"

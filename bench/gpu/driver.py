@@ -185,8 +185,8 @@ def find_node():
     node = shutil.which("node")
     if not node:
         die("node (>= 20) not found on PATH: westream's CLI needs it")
-    cli = os.path.join(ROOT, "bin", "westream.js")
-    for f in (cli, os.path.join(ROOT, "dist", "cli", "main.js"), os.path.join(ROOT, "build", "Release", "westream.node")):
+    cli = os.path.join(ROOT, "bin", "westream.cjs")
+    for f in (cli, os.path.join(ROOT, "dist", "bundle", "westream.cjs"), os.path.join(ROOT, "build", "Release", "westream.node")):
         if not os.path.exists(f):
             die(f"missing {os.path.relpath(f, ROOT)}: run `npm ci` (builds the addon and dist/) in {ROOT} first")
     return node, cli

@@ -253,7 +253,7 @@ async function runRow(key, rep, natoms, frameFile) {
     case 'westream-xtc':
       return measure(node, [consumer, '--mode', 'xtc', '--tpr', 'xtc.tpr', '--workdir', work, '--name', `xtc-${rep}`, '--out', pc(key), ...box]);
     case 'westream-cli':
-      return measure(node, [path.join(root, 'bin', 'westream.js'), 'run', '--imd', 'gromacs', '--pipeline', 'count', '--log-level', 'warn', '--', 'gmx', 'mdrun', '-s', 'imd.tpr', '-nt', '1', '-deffnm', `cli-${rep}`]);
+      return measure(node, [path.join(root, 'bin', 'westream.cjs'), 'run', '--imd', 'gromacs', '--pipeline', 'count', '--log-level', 'warn', '--', 'gmx', 'mdrun', '-s', 'imd.tpr', '-nt', '1', '-deffnm', `cli-${rep}`]);
     case 'gmx-alone':
       return measure('gmx', ['-quiet', 'mdrun', '-s', 'imd.tpr', '-nt', '1', '-deffnm', `alone-${rep}`]);
     case 'westream-replay-netns':

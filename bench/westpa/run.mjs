@@ -30,7 +30,7 @@ const work = path.join(root, 'bench', '.work', 'westpa');
 const simRoot = path.join(work, 'sim');
 const python = path.join(root, '.venv', 'bin', 'python');
 const example = path.join(root, 'examples', 'openmm-nacl');
-const westreamBin = path.join(root, 'bin', 'westream.js');
+const westreamBin = path.join(root, 'bin', 'westream.cjs');
 const synthetic = path.join(root, 'build', 'Release', 'westream-synthetic');
 
 const argv = process.argv.slice(2);

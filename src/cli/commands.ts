@@ -4,17 +4,13 @@
 // `westream run` do not load the YAML parser, all of rxjs or the analysis
 // stack (every WESTPA segment pays start-up time for each module loaded).
 // Only light modules may be imported here (test/cli-startup.test.ts).
-import { createRequire } from 'node:module';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 
 import { trajectoryFormats } from '../sources/trajectory-formats.js';
 import type { AnalyzeOptions } from './analyze.js';
 import type { PcoordOptions } from './pcoord.js';
 import { builtinPipelines } from './pipelines.js';
 import type { StreamOptions } from './stream.js';
-
-// commander is CommonJS: required as such (see logger.ts).
-const { InvalidArgumentError, Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
 
 export function positiveInt(value: string): number {
   const n = Number(value);

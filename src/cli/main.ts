@@ -2,23 +2,18 @@
 // (commander and commands.ts); each command loads its implementation when it
 // runs, and `run` loads a pipeline file's YAML/analysis stack only when it
 // is given one (see test/cli-startup.test.ts).
-import { createRequire } from 'node:module';
-import type { Command } from 'commander';
+import { Command, Option } from 'commander';
 
 import { addAnalyzeCommand, addImdOptions, addPcoordCommand, addStreamCommand, addTrajectoryOptions, positiveInt, seconds } from './commands.js';
-
-// CommonJS packages are required as such: through Node's ES module loader
-// they cost more start-up time (see logger.ts).
-const commander = createRequire(import.meta.url)('commander') as typeof import('commander');
 
 const VERSION = '0.1.0';
 
 export function program(): Command {
-  const prog = new commander.Command('westream')
+  const prog = new Command('westream')
     .version(VERSION)
     .description('Stream MD frames from a running engine into analysis pipelines on the same node.')
     .addOption(
-      new commander.Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
+      new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
     )
     .showHelpAfterError()
     .addHelpText(

@@ -6,7 +6,7 @@ import { loadPipeline } from '../pipeline/index.js';
 import { writeRows } from '../westpa/return-files.js';
 import { structureRow } from '../westpa/structure-pcoord.js';
 import { findWestConfig, readWestConfig } from '../westpa/west-config.js';
-import { createLogger } from './logger.js';
+import type { Logger } from './logger.js';
 
 export interface PcoordOptions {
   pipeline: string;
@@ -16,7 +16,7 @@ export interface PcoordOptions {
 }
 
 /** Writes one row: to --out, else WEST_PCOORD_RETURN, else stdout. Returns the exit status. */
-export function pcoord(options: PcoordOptions, log = createLogger()): number {
+export function pcoord(options: PcoordOptions, log: Logger): number {
   const target = options.out ?? process.env.WEST_PCOORD_RETURN;
   try {
     const pipeline = loadPipeline(options.pipeline);

@@ -1,12 +1,8 @@
 // The built-in pipelines: "print" (one line per frame) and "count" (none;
 // the run's summary counts).
-import { createRequire } from 'node:module';
-import type { OperatorFunction } from 'rxjs';
+import { map, type OperatorFunction } from 'rxjs';
 
 import type { Frame } from '../core/frame.js';
-
-// rxjs's map alone, required as CommonJS (see sources/channel.ts).
-const { map } = createRequire(import.meta.url)('rxjs/internal/operators/map') as typeof import('rxjs/internal/operators/map');
 
 const fmt = (v: number) => v.toFixed(3);
 

@@ -1,15 +1,8 @@
 // fromChannel: frames from a producer process over shared memory.
-import { createRequire } from 'node:module';
-import type { Subscriber } from 'rxjs';
+import { Observable, type Subscriber } from 'rxjs';
 
 import { BorrowedFrame, type Frame } from '../core/frame.js';
 import { native, type NativeChannel, type NativeChannelInfo } from '../core/native.js';
-
-// rxjs's Observable alone, not its index, and required as the CommonJS
-// module Node resolves rxjs to: `westream run` loads this on every WESTPA
-// segment, and `import ... from 'rxjs'` loads all of rxjs (~220 modules,
-// ~35 ms). It is the same class: 'rxjs' re-exports this module.
-const { Observable } = createRequire(import.meta.url)('rxjs/internal/Observable') as typeof import('rxjs/internal/Observable');
 
 // Must match westream_wire.h.
 const HAS_STEP = 1;

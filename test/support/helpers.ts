@@ -9,7 +9,7 @@ import type { Frame } from '../../src/index.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const synthetic = path.join(root, 'build', 'Release', 'westream-synthetic');
-export const westreamBin = path.join(root, 'bin', 'westream.js');
+export const westreamBin = path.join(root, 'bin', 'westream.cjs');
 export const venvPython = path.join(root, '.venv', 'bin', 'python');
 
 /** FNV-1a over 32-bit words, as westream-synthetic --checksums computes it. */
