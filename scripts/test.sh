@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets everything up, then runs every test suite: TypeScript (vitest, against
+# Sets everything up, then runs every test suite: a type check of src and
+# test, TypeScript (vitest, against
 # the cmake-js addon), the channel tests again against the node-gyp build of
 # the same sources, Python (pytest), and the native tests under ASan+UBSan.
 # Runs all suites, then fails if any failed.
@@ -11,6 +12,9 @@ out=build-test
 rm -rf "$out" && mkdir -p "$out"
 failed_suites=()
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "type check (tsc: src and test)"
+npx tsc -p tsconfig.test.json || failed_suites+=(tsc)
 
 step "TypeScript tests (vitest, cmake-js addon)"
 npx vitest run --reporter=default --reporter=json --outputFile.json="$out/vitest.json" || failed_suites+=(vitest)

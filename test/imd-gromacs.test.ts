@@ -6,7 +6,7 @@
 // suite requires: it fails loudly without them unless
 // WESTREAM_ALLOW_NO_NETNS=1) or "port0" (mdrun -imdport 0 in the host's
 // namespace).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { lastValueFrom, map, toArray } from 'rxjs';
@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { ImdLaunch, netnsSupport } from '../src/launch/index.js';
 import { fromImd, type ImdFrame } from '../src/sources/imd/index.js';
-import { isAlive, root, tmpdir, westreamBin, type Exit } from './support/helpers.js';
+import { isAlive, root, start, tmpdir, westreamBin } from './support/helpers.js';
 
 const fixtures = path.join(root, 'test', 'fixtures', 'imd');
 let dir: string;
@@ -58,19 +58,6 @@ function readTrr(file: string): TrrFrame[] {
   return out;
 }
 
-/** helpers.start, in a working directory. */
-function start(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string) {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exit = new Promise<Exit>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, at: performance.now() }));
-  });
-  return { child, exit };
-}
 
 function requireNetns(): boolean {
   const ns = netnsSupport();

@@ -4,7 +4,6 @@
 // forces, time, box), converted to Å, ps, kJ/mol. Which race-free path each
 // test takes is in its name: "netns" (private network namespace, fixed port
 // 8888) or "probe" (bind-probe-and-retry in the host namespace).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -13,24 +12,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { ImdLaunch, LaunchError, netnsSupport, probeFreePort } from '../src/launch/index.js';
 import { fromImd, type ImdFrame } from '../src/sources/imd/index.js';
-import { root, tmpdir, westreamBin, type Exit } from './support/helpers.js';
+import { root, start as startIn, tmpdir, westreamBin } from './support/helpers.js';
 
 const lmp = path.join(root, '.venv', 'bin', 'lmp');
 const input = path.join(root, 'test', 'fixtures', 'imd', 'lj-argon.in');
 let dir: string;
+const start = (command: string, args: string[], env: NodeJS.ProcessEnv = {}) => startIn(command, args, env, dir);
 
-function start(command: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exit = new Promise<Exit>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, at: performance.now() }));
-  });
-  return { child, exit };
-}
 
 interface DumpFrame {
   step: number;

@@ -2,7 +2,6 @@
 // lines, port rules and GO timeout): paths that the real engines here cannot
 // exercise (NAMD has no redistributable build), start-up failures, signals
 // during start-up, and the fallback when no network namespace is available.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -12,24 +11,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ImdLaunch, chooseIsolation, lammpsUnitsFromCommand, netnsSupport } from '../src/launch/index.js';
 import { fromImd } from '../src/sources/imd/index.js';
 import { fakeEngineScript } from './support/fake-imd-engine.js';
-import { isAlive, tmpdir, westreamBin, type Exit } from './support/helpers.js';
+import { isAlive, start, tmpdir, westreamBin, type Exit } from './support/helpers.js';
 
 let dir: string;
 let fake: string;
 
-function start(command: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(command, args, { env: { ...process.env, WESTREAM_LOG_LEVEL: 'info', ...env }, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exit = new Promise<Exit>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, at: performance.now() }));
-  });
-  return { child, exit };
-}
-const westream = (args: string[], env: NodeJS.ProcessEnv = {}) => start(process.execPath, [westreamBin, 'run', ...args], env);
+const westream = (args: string[], env: NodeJS.ProcessEnv = {}) => start(process.execPath, [westreamBin, 'run', ...args], { WESTREAM_LOG_LEVEL: 'info', ...env }, dir);
 const summary = (r: Exit) => JSON.parse(r.stderr.trim().split('\n').pop()!);
 
 beforeAll(async () => {

@@ -102,7 +102,7 @@ export function fakeEnergies(frame: number): number[] {
 }
 
 export class FakeImdEngine {
-  readonly o: Required<Omit<FakeOptions, 'dieMidFrame' | 'garbageAt' | 'absurdAtoms' | 'changeAtomsAt' | 'badHandshake' | 'session'>> &
+  readonly o: Required<Omit<FakeOptions, 'dieMidFrame' | 'garbageAt' | 'absurdAtoms' | 'changeAtomsAt' | 'badHandshake' | 'session' | 'lingerMs' | 'trailingEnergies'>> &
     FakeOptions & { session: Required<FakeSession> };
   private server: net.Server | undefined;
   private result: FakeResult = { received: [], framesSent: 0, sentWhilePaused: 0, outcome: 'ok', connections: 0 };

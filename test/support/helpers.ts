@@ -63,8 +63,8 @@ export interface Exit {
 }
 
 /** Starts a process and returns it with a promise of its exit and output. */
-export function start(command: string, args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; exit: Promise<Exit> } {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function start(command: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): { child: ChildProcess; exit: Promise<Exit> } {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
