@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up, then runs every test suite: a type check of src and
-# test, TypeScript (vitest, against
-# the cmake-js addon), the channel tests again against the node-gyp build of
-# the same sources, Python (pytest), and the native tests under ASan+UBSan.
+# test, TypeScript (vitest, against the cmake-js addon), the channel tests
+# again against the node-gyp build of the same sources, Python (pytest), and
+# the native tests under ASan+UBSan.
 # Runs all suites, then fails if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
