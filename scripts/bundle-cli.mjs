@@ -17,8 +17,13 @@ const bundle = await rolldown({
   input: { westream: path.join(root, 'dist', 'cli', 'main.js') },
   platform: 'node',
   logLevel: 'warn',
-  // rxjs's ES modules: the CommonJS build its 'node' export names cannot be tree-shaken.
-  resolve: { alias: { rxjs: path.join(root, 'node_modules', 'rxjs', 'dist', 'esm', 'index.js') } },
+  // rxjs's and yaml's ES modules: the CommonJS builds their 'node' exports name cannot be tree-shaken.
+  resolve: {
+    alias: {
+      rxjs: path.join(root, 'node_modules', 'rxjs', 'dist', 'esm', 'index.js'),
+      yaml: path.join(root, 'node_modules', 'yaml', 'browser', 'index.js'),
+    },
+  },
 });
 fs.rmSync(out, { recursive: true, force: true });
 const { output } = await bundle.write({ dir: out, format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs' });
