@@ -234,14 +234,18 @@ describe('native kernels reject bad input without crashing', () => {
     expect(() => k().centerRg(pos, Int32Array.of(-1), 1, null, out)).toThrow(/atom index -1/);
     expect(() => k().distanceStats(pos, Int32Array.of(0), 1, pos, Int32Array.of(99), 1, null, 1, out)).toThrow(RangeError);
     expect(() => k().pairDistances(pos, Int32Array.of(0, 1, 2, 10), null, new Float64Array(2))).toThrow(/atom index 10/);
-    const state = new Float64Array(64);
-    k().qcpPrepare(new Float32Array(6), 2, null, state);
-    expect(() => k().qcp(pos, Int32Array.of(1, 12), null, new Float32Array(6), state, false)).toThrow(/atom index 12/);
-    expect(() => k().qcp(pos, Int32Array.of(1, 2), null, new Float32Array(5), state, false)).toThrow(/x, y and z arrays of equal length/);
-    expect(() => k().qcp(pos, Int32Array.of(1, 2), null, new Float32Array(3), state, false)).toThrow(/ref holds 1 atoms, the selection 2/);
-    expect(() => k().qcp(pos, Int32Array.of(1, 2), null, new Float32Array(6), new Float64Array(26), false)).toThrow(/state must have 64 entries/);
-    expect(() => k().qcp(pos, Int32Array.of(1, 2), null, new Float32Array(6), new Float64Array(64), false)).toThrow(/no prepared reference/);
-    expect(() => k().qcpPrepare(new Float32Array(6), 3, null, state)).toThrow(/ref holds 2 atoms, the selection 3/);
+    const fit = k().qcpFit(new Float32Array(6), null, Int32Array.of(1, 12));
+    expect(() => fit(pos)).toThrow(RangeError);
+    expect(() => fit(pos)).toThrow(/atom index 12 \(entry 1\) is outside the frame's 10 atoms/);
+    expect(() => k().qcpFit(new Float32Array(6), null, null)(pos.subarray(0, 3))).toThrow(/atom index 1 is outside the frame's 1 atoms/);
+    expect(() => k().qcpFit(new Float32Array(6), null, Int32Array.of(8, 9))(pos.subarray(0, 27))).toThrow(/atom index 9 is outside the frame's 9 atoms/);
+    expect(() => k().qcpFit(new Float32Array(6), null, Int32Array.of(1, -1))).toThrow(/atom index -1/);
+    expect(() => k().qcpFit(new Float32Array(5), null, null)).toThrow(/x, y and z arrays of equal length/);
+    expect(() => k().qcpFit(new Float32Array(6), null, Int32Array.of(1, 2, 3))).toThrow(/index has 3 atoms, the reference 2/);
+    expect(() => k().qcpFit(new Float32Array(6), Float32Array.of(1), null)).toThrow(/one entry per reference atom/);
+    expect(() => k().qcpFit(new Float32Array(6), Float32Array.of(0, 0), null)).toThrow(/weights must sum to a positive number/);
+    expect(() => k().qcpFit(new Float32Array(0), null, null)).toThrow(/selection is empty/);
+    expect(() => k().qcpFit(new Float32Array(6), null, null)(pos, new Float64Array(11))).toThrow(/transform must have 12 entries/);
     expect(() => k().withinMask(pos, Int32Array.of(0), 1, Int32Array.of(3, 11), 2, null, 2, new Uint8Array(10))).toThrow(RangeError);
   });
   it('wrong array types and sizes', () => {

@@ -3,14 +3,21 @@
 // Every function takes typed arrays as they are (frame views into the ring
 // included: no copy), checks their types and lengths, and leaves index
 // bounds to the kernels, which check every index against the frame's atom
-// count. Kernel exceptions become JS RangeError/TypeError/Error.
+// count. qcpFit copies its reference and selection once and checks them
+// then, so that each frame passes its positions alone. Kernel exceptions
+// become JS RangeError/TypeError/Error.
 #include <napi.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "bindings.h"
+#include "bounds.h"
 #include "com_rg.h"
 #include "distances.h"
 #include "qcp.h"
@@ -123,92 +130,105 @@ auto guarded(const Napi::CallbackInfo& info, F&& f) -> decltype(f()) {
   }
 }
 
-// The QCP state (Float64Array(64)) of a prepared reference: its sums, room
-// for the rotation and the mobile centre, the sums up to each checkpoint
-// (11 each: wsum, w2sum, rsum 3, syy 6), and the prediction (in and out: the
-// last frame's rotation as a unit quaternion, and its RMSD).
-constexpr std::size_t QCP_GB = 0, QCP_WSUM = 1, QCP_RSUM = 2, QCP_ROTATION = 5, QCP_CENTER = 14, QCP_SYY = 17, QCP_W2SUM = 23,
-                      QCP_SHIFT = 24, QCP_N = 25, QCP_PREFIX = 26, QCP_PREFIX_SIZE = 11,
-                      QCP_PREDICTOR = QCP_PREFIX + QCP_PREFIX_SIZE * k::QCP_CHECKPOINTS, QCP_STATE = QCP_PREDICTOR + 5;
-static_assert(QCP_STATE == 64, "the QCP state layout is documented as 64 entries (native-kernels.ts)");
+/**
+ * A reference prepared once for qcpFit: the centred reference atoms (x, y and
+ * z each padded to 16 floats and starting a cache line), their sums, the
+ * selection and the predicted rotation, the last frame's (so that a
+ * trajectory's frames in any orientation take one pass).
+ */
+struct QcpFit {
+  std::unique_ptr<float, void (*)(void*)> xyz{nullptr, std::free};
+  std::size_t bytes = 0;  // reported to the GC as external memory
+  std::vector<float> weights;
+  std::vector<int32_t> index;  // empty: the frame atoms first..first+n-1
+  std::size_t first = 0;
+  std::size_t atoms = 0;  // the frame atoms the selection needs (its largest atom + 1)
+  k::QcpReference ref{};
+  double predictor[5] = {1, 0, 0, 0, 0};
+};
 
-/** The reference arrays: x, y and z of `stride` floats each (stride ≥ n). */
-void qcp_ref_arrays(const Napi::CallbackInfo& info, const View<float>& ref, std::size_t n, const float** x, const float** y, const float** z) {
-  if (ref.length % 3) throw Napi::RangeError::New(info.Env(), "ref must hold x, y and z arrays of equal length");
-  const std::size_t stride = ref.length / 3;
-  if (stride < n) throw Napi::RangeError::New(info.Env(), "ref holds " + std::to_string(stride) + " atoms, the selection " + std::to_string(n));
-  *x = ref.data, *y = ref.data + stride, *z = ref.data + 2 * stride;
-}
-
-// qcpPrepare(ref Float32Array(3 stride: x..., y..., z..., centred), n, weights|null, state Float64Array(64))
-// fills the state's sums (gb, wsum, Σ w r, Σ w r rᵀ, Σ w², shift atom, n, the same up to each checkpoint)
-// from the stored floats and sets the predicted rotation to the identity.
-Napi::Value QcpPrepare(const Napi::CallbackInfo& info) {
+// fit(positions Float32Array[, transform Float64Array(≥ 12)]) → rmsd; transform receives the rotation
+// (row-major, mobile onto reference) and the mobile centre. One typed array per frame: everything else
+// was checked and prepared by qcpFit.
+Napi::Value QcpFitCall(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    View<float> ref = arg<float>(info, 0, "ref");
-    const std::size_t n = count(info, 1, "n");
-    View<float> w = arg<float>(info, 2, "weights", true);
-    View<double> st = arg<double>(info, 3, "state");
-    if (n == 0) throw Napi::TypeError::New(info.Env(), "qcpPrepare: the selection is empty");
-    if (w.present && w.length != n) throw Napi::RangeError::New(info.Env(), "weights must have one entry per reference atom");
-    if (st.length < QCP_STATE) throw Napi::RangeError::New(info.Env(), "state must have 64 entries");
-    const float *x, *y, *z;
-    qcp_ref_arrays(info, ref, n, &x, &y, &z);
-    const k::QcpReference r = k::qcp_reference(x, y, z, n, w.present ? w.data : nullptr);
-    double* s = st.data;
-    s[QCP_GB] = r.gb, s[QCP_WSUM] = r.wsum;
-    for (int c = 0; c < 3; ++c) s[QCP_RSUM + c] = r.rsum[c];
-    for (int c = 0; c < 6; ++c) s[QCP_SYY + c] = r.syy[c];
-    s[QCP_W2SUM] = r.w2sum, s[QCP_SHIFT] = double(r.shift), s[QCP_N] = double(n);
-    for (int j = 0; j < k::QCP_CHECKPOINTS; ++j) {
-      double* p = s + QCP_PREFIX + QCP_PREFIX_SIZE * j;
-      const k::QcpPrefix& q = r.prefix[j];
-      p[0] = q.wsum, p[1] = q.w2sum;
-      for (int c = 0; c < 3; ++c) p[2 + c] = q.rsum[c];
-      for (int c = 0; c < 6; ++c) p[5 + c] = q.syy[c];
+    QcpFit& f = *static_cast<QcpFit*>(info.Data());
+    View<float> p = positions_arg(info, 0);
+    const std::size_t natoms = p.length / 3;
+    double* transform = nullptr;
+    if (info.Length() > 1 && !info[1].IsUndefined()) {
+      View<double> t = arg<double>(info, 1, "transform");
+      if (t.length < 12) throw Napi::RangeError::New(info.Env(), "transform must have 12 entries (rotation, centre)");
+      transform = t.data;
     }
-    s[QCP_PREDICTOR] = 1, s[QCP_PREDICTOR + 1] = s[QCP_PREDICTOR + 2] = s[QCP_PREDICTOR + 3] = s[QCP_PREDICTOR + 4] = 0;
-    return info.Env().Undefined();
+    if (natoms < f.atoms) {
+      if (f.index.empty())
+        throw Napi::RangeError::New(info.Env(), "qcp: atom index " + std::to_string(f.atoms - 1) + " is outside the frame's " + std::to_string(natoms) + " atoms");
+      k::check_indices(f.index.data(), f.index.size(), natoms, "qcp");
+    }
+    k::QcpArgs a{};
+    a.positions = p.data + 3 * f.first;
+    a.natoms = natoms - f.first;
+    a.index = f.index.empty() ? nullptr : f.index.data();
+    a.max_index = f.index.empty() ? -1 : int32_t(f.atoms - 1);
+    a.weights = f.weights.empty() ? nullptr : f.weights.data();
+    a.ref = f.ref;
+    a.rotation = transform;
+    a.center = transform ? transform + 9 : nullptr;
+    a.predictor = f.predictor;
+    return Napi::Number::New(info.Env(), k::qcp_rmsd(a));
   });
 }
 
-// qcp(positions, index|null, weights|null, ref Float32Array(3 stride: x..., y..., z...), state Float64Array(64) from qcpPrepare,
-//     rotation: boolean) → rmsd. With rotation = true the kernel writes the rotation and the mobile centre into state[5..16].
-// It always reads the prediction from state[59..63] (rotation quaternion, RMSD) and writes this frame's there.
-Napi::Value Qcp(const Napi::CallbackInfo& info) {
+// qcpFit(ref Float32Array(3n: x..., y..., z..., centred), weights|null, index|null) → fit(positions[, transform]):
+// copies the reference, sums it (from the stored floats, so that the kernel's E0 - λ cancels exactly) and
+// takes the selection (null: atoms 0..n-1; a contiguous run is read without an index).
+Napi::Value QcpFitNew(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    View<float> p = positions_arg(info, 0);
-    View<int32_t> idx = arg<int32_t>(info, 1, "index", true);
-    View<float> w = arg<float>(info, 2, "weights", true);
-    View<float> ref = arg<float>(info, 3, "ref");
-    View<double> st = arg<double>(info, 4, "state");
-    const bool rotation = info[5].IsBoolean() && info[5].As<Napi::Boolean>().Value();
-    if (st.length < QCP_STATE) throw Napi::RangeError::New(info.Env(), "state must have 64 entries (from qcpPrepare)");
-    const double* s = st.data;
-    const double nd = s[QCP_N];
-    if (!(nd >= 1) || nd != double(std::size_t(nd))) throw Napi::TypeError::New(info.Env(), "state holds no prepared reference (qcpPrepare)");
-    const std::size_t n = std::size_t(nd);
-    const float *x, *y, *z;
-    qcp_ref_arrays(info, ref, n, &x, &y, &z);
+    View<float> ref = arg<float>(info, 0, "ref");
+    View<float> w = arg<float>(info, 1, "weights", true);
+    View<int32_t> idx = arg<int32_t>(info, 2, "index", true);
+    if (ref.length % 3) throw Napi::RangeError::New(info.Env(), "ref must hold x, y and z arrays of equal length");
+    const std::size_t n = ref.length / 3;
+    if (n == 0) throw Napi::TypeError::New(info.Env(), "qcpFit: the selection is empty");
+    if (w.present && w.length != n) throw Napi::RangeError::New(info.Env(), "weights must have one entry per reference atom");
     if (idx.present && idx.length != n)
       throw Napi::RangeError::New(info.Env(), "index has " + std::to_string(idx.length) + " atoms, the reference " + std::to_string(n));
-    if (w.present && w.length != n) throw Napi::RangeError::New(info.Env(), "weights must have one entry per reference atom");
-    k::QcpArgs a{};
-    a.positions = p.data;
-    a.natoms = p.length / 3;
-    a.index = idx.present ? idx.data : nullptr;
-    a.weights = w.present ? w.data : nullptr;
-    a.ref = k::QcpReference{x, y, z, n, s[QCP_GB], s[QCP_WSUM], {s[QCP_RSUM], s[QCP_RSUM + 1], s[QCP_RSUM + 2]},
-                            {s[QCP_SYY], s[QCP_SYY + 1], s[QCP_SYY + 2], s[QCP_SYY + 3], s[QCP_SYY + 4], s[QCP_SYY + 5]},
-                            s[QCP_W2SUM], s[QCP_SHIFT] >= 0 && s[QCP_SHIFT] < nd ? std::size_t(s[QCP_SHIFT]) : 0, {}};  // prefix: filled below
-    for (int j = 0; j < k::QCP_CHECKPOINTS; ++j) {
-      const double* q = s + QCP_PREFIX + QCP_PREFIX_SIZE * j;
-      a.ref.prefix[j] = k::QcpPrefix{q[0], q[1], {q[2], q[3], q[4]}, {q[5], q[6], q[7], q[8], q[9], q[10]}};
+    auto f = std::make_unique<QcpFit>();
+    const std::size_t stride = (n + 15) / 16 * 16;
+    f->bytes = 3 * stride * sizeof(float);
+    f->xyz.reset(static_cast<float*>(std::aligned_alloc(64, f->bytes)));
+    if (!f->xyz) throw std::bad_alloc();
+    float* x = f->xyz.get();
+    std::fill(x, x + 3 * stride, 0.0f);
+    for (int c = 0; c < 3; ++c) std::copy(ref.data + c * n, ref.data + (c + 1) * n, x + c * stride);
+    if (w.present) f->weights.assign(w.data, w.data + n);
+    if (idx.present) {
+      k::check_indices(idx.data, n, std::size_t(INT32_MAX), "qcpFit");  // no negative index
+      bool run = true;
+      for (std::size_t i = 1; i < n && run; ++i) run = int64_t(idx.data[i]) == int64_t(idx.data[0]) + int64_t(i);
+      if (run) {
+        f->first = std::size_t(idx.data[0]);
+        f->atoms = f->first + n;
+      } else {
+        f->index.assign(idx.data, idx.data + n);
+        f->atoms = std::size_t(*std::max_element(idx.data, idx.data + n)) + 1;
+      }
+    } else {
+      f->atoms = n;
     }
-    a.rotation = rotation ? st.data + QCP_ROTATION : nullptr;
-    a.center = rotation ? st.data + QCP_CENTER : nullptr;
-    a.predictor = st.data + QCP_PREDICTOR;
-    return Napi::Number::New(info.Env(), k::qcp_rmsd(a));
+    f->ref = k::qcp_reference(x, x + stride, x + 2 * stride, n, w.present ? w.data : nullptr);
+    if (!(f->ref.wsum > 0)) throw Napi::TypeError::New(info.Env(), "qcpFit: the weights must sum to a positive number");
+    f->bytes += (f->weights.size() + f->index.size()) * 4;
+    Napi::Function fit = Napi::Function::New<QcpFitCall>(info.Env(), "qcpFit", f.get());
+    Napi::MemoryManagement::AdjustExternalMemory(info.Env(), int64_t(f->bytes));
+    fit.AddFinalizer(
+        [](Napi::Env env, QcpFit* data) {
+          Napi::MemoryManagement::AdjustExternalMemory(env, -int64_t(data->bytes));
+          delete data;
+        },
+        f.release());
+    return fit;
   });
 }
 
@@ -357,8 +377,7 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info) {
 
 void InitKernels(Napi::Env env, Napi::Object exports) {
   Napi::Object kernels = Napi::Object::New(env);
-  kernels.Set("qcp", Napi::Function::New(env, Qcp, "qcp"));
-  kernels.Set("qcpPrepare", Napi::Function::New(env, QcpPrepare, "qcpPrepare"));
+  kernels.Set("qcpFit", Napi::Function::New(env, QcpFitNew, "qcpFit"));
   kernels.Set("qcpCounters", Napi::Function::New(env, QcpCountersJs, "qcpCounters"));
   kernels.Set("transformedRmsd", Napi::Function::New(env, TransformedRmsd, "transformedRmsd"));
   kernels.Set("centerRg", Napi::Function::New(env, CenterRg, "centerRg"));

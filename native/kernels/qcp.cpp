@@ -669,8 +669,11 @@ double qcp_rmsd(const QcpArgs& a) {
   if (a.ref.n == 0) throw std::invalid_argument("qcp_rmsd: the selection is empty");
   if (!a.ref.wx || !a.ref.wy || !a.ref.wz || !a.positions) throw std::invalid_argument("qcp_rmsd: null array");
   if (!(a.ref.wsum > 0)) throw std::invalid_argument("qcp_rmsd: the weights must sum to a positive number");
-  if (a.index) check_indices(a.index, a.ref.n, a.natoms, "qcp_rmsd");
-  else if (a.ref.n > a.natoms) throw std::out_of_range("qcp_rmsd: the reference has more atoms than the frame");
+  if (a.index) {
+    if (a.max_index < 0 || std::size_t(a.max_index) >= a.natoms) check_indices(a.index, a.ref.n, a.natoms, "qcp_rmsd");
+  } else if (a.ref.n > a.natoms) {
+    throw std::out_of_range("qcp_rmsd: the reference has more atoms than the frame");
+  }
   return qcp_dispatch(a);
 }
 
@@ -723,14 +726,17 @@ WESTREAM_INLINE double solve_q_body(const double A[9], double e0, double wsum, d
   // Newton-Raphson for the largest root, from the upper bound E0.
   double lambda = e0;
   for (int it = 0; it < 50; ++it) {
-    const double old = lambda;
     const double x2 = lambda * lambda;
     const double b = (x2 + C2) * lambda;
     const double a = b + C1;
     const double denom = 2.0 * x2 * lambda + b + a;
     if (denom == 0) break;
-    lambda -= (a * lambda + C0) / denom;
-    if (std::fabs(lambda - old) < std::fabs(1e-11 * lambda)) break;
+    const double step = (a * lambda + C0) / denom;
+    lambda -= step;
+    if (std::fabs(step) < std::fabs(1e-11 * lambda)) break;
+    // From above the largest root P' > 0 and P'' rises, so the error left is at most P''/(2 P') step^2:
+    // once that is below 1e-12 of E0 - lambda (~ W rmsd^2 / 2), the step that would only confirm it is skipped.
+    if ((6.0 * x2 + C2) * step * step < 1e-12 * (e0 - lambda) * denom) break;
   }
   const double rmsd = std::sqrt(std::fabs(2.0 * (e0 - lambda) / wsum));
   if (!rot && !quat) return rmsd;

@@ -66,6 +66,12 @@ struct QcpArgs {
    * that is not a unit quaternion counts as the identity.
    */
   double* predictor = nullptr;
+  /**
+   * The largest entry of index, when the caller knows it (and that none is
+   * negative): then only it is checked against natoms, not every index on
+   * every call.
+   */
+  int32_t max_index = -1;
 };
 
 /** What the QCP kernel did since the process started (benchmarks, tests; counts from threads calling it at the same time may be lost). */

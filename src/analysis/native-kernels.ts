@@ -3,20 +3,11 @@ import { native } from '../core/native.js';
 
 export interface NativeKernels {
   /**
-   * QCP RMSD of the selected atoms to a reference prepared by `qcpPrepare`.
-   * `ref` holds the centred reference x..., y..., z... (float32, `ref.length / 3`
-   * floats each, the first n used); `state` (64 entries) holds its sums and
-   * receives, when `rotation` is true, the rotation (state[5..13]) and the
-   * mobile centre (state[14..16]). state[59..63] is the prediction: a
-   * rotation as a unit quaternion (identity after `qcpPrepare`) and an RMSD
-   * (0: none). The kernel turns the frame by the rotation before summing
-   * float32 differences from the reference, and replaces both with this
-   * frame's, so that the next frame of a trajectory, oriented much like this
-   * one, needs one float pass. Only the speed depends on it, never the value.
+   * Prepares a QCP fit to a reference: `ref` holds the centred reference
+   * atoms x..., y..., z... (float32, n each), `index` the frame atoms they
+   * pair with (null: atoms 0..n-1). Returns the per-frame call.
    */
-  qcp(positions: Float32Array, index: Int32Array | null, weights: Float32Array | null, ref: Float32Array, state: Float64Array, rotation: boolean): number;
-  /** Fills a QCP state (Float64Array(QCP_STATE_LENGTH)) from the first n atoms of a centred reference `ref` (x..., y..., z...). */
-  qcpPrepare(ref: Float32Array, n: number, weights: Float32Array | null, state: Float64Array): void;
+  qcpFit(ref: Float32Array, weights: Float32Array | null, index: Int32Array | null): QcpFit;
   /** What the QCP kernel did so far in this process: calls, float32 passes, double-precision passes, in-pass refinements of the predicted rotation. */
   qcpCounters(): { calls: number; floatPasses: number; doublePasses: number; refinements: number };
   /** RMSD of a group after applying the rotation and centre in transform[offset..offset+11]. */
@@ -69,8 +60,15 @@ export interface NativeKernels {
   setIsa(isa: 'avx512' | 'avx2' | 'baseline'): string;
 }
 
-/** Entries of a QCP state (`qcpPrepare`, `qcp`). */
-export const QCP_STATE_LENGTH = 64;
+/**
+ * The RMSD (Å) of a frame's atoms to a prepared reference after optimal
+ * superposition (QCP); `transform` (12 entries), when given, receives the
+ * rotation (row-major, mobile onto reference) and the mobile centre. Each
+ * fit keeps the last frame's rotation as the prediction for the next, so
+ * that a trajectory's frames in any orientation need one float pass; only
+ * the speed depends on it, never the value.
+ */
+export type QcpFit = (positions: Float32Array, transform?: Float64Array) => number;
 
 let cached: NativeKernels | undefined;
 

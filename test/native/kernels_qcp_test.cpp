@@ -238,6 +238,8 @@ TEST(KernelsQcp, RejectsBadInput) {
   std::vector<float> x(3), y(3), z(3);
   k::QcpReference ref{x.data(), y.data(), z.data(), 3, 1.0, 3.0, {0, 0, 0}};
   EXPECT_THROW(k::qcp_rmsd(k::QcpArgs{p.data(), 10, idx.data(), nullptr, ref, nullptr, nullptr}), std::out_of_range);
+  // a known largest index stands for the scan: still checked against the frame
+  EXPECT_THROW(k::qcp_rmsd(k::QcpArgs{p.data(), 10, idx.data(), nullptr, ref, nullptr, nullptr, nullptr, 10}), std::out_of_range);
   idx[2] = -4;
   EXPECT_THROW(k::qcp_rmsd(k::QcpArgs{p.data(), 10, idx.data(), nullptr, ref, nullptr, nullptr}), std::out_of_range);
   ref.n = 11;
