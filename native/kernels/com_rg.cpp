@@ -55,9 +55,7 @@ WESTREAM_INLINE void sums(const CenterArgs& a, const float s[3], double S[5]) {
       x -= sx, y -= sy, z -= sz;
       const vf<L> r2 = x * x + y * y + z * z;
       if (Weighted) {
-        vf<L> wj;
-        if (W == Weights::Classes) wj = i + 4 * L <= n ? lookup16<L>(table, cls + i) : lookup16_exact<L>(table, cls + i);
-        else wj = load<L>(w + i);
+        const vf<L> wj = W == Weights::Classes ? lookup16<L>(table, cls + i) : load<L>(w + i);
         acc[0] += wj;
         acc[1] += wj * x;
         acc[2] += wj * y;
