@@ -17,7 +17,6 @@ import {
   radiusOfGyration,
   rmsd,
 } from '../src/analysis/index.js';
-import { centerAndRg, massWeights } from '../src/analysis/center.js';
 import { readTopology, type Topology } from '../src/topology/index.js';
 import { system, type SystemName } from './support/analysis-fixtures.js';
 
@@ -222,44 +221,6 @@ describe.each(systems)('%s frames (%s)', (sys, file) => {
       k.setIsa(best as 'avx512');
     }
     expect(k.isa()).toBe(best);
-  });
-});
-
-describe('mass classes (a byte per atom into at most 16 masses)', () => {
-  const n = 500;
-  const positions = Float32Array.from({ length: 3 * n }, (_, i) => 300 + Math.sin(i * 12.9898) * 40);
-  const idx = Int32Array.from({ length: n }, (_, i) => i);
-  const scattered = idx.filter((i) => i % 3 !== 1).reverse();
-  const massesOf = (distinct: number) => Float32Array.from({ length: n }, (_, i) => 1.008 + 2.5 * ((i * 7) % distinct));
-
-  it('replace the masses when there are at most 16 distinct ones, and give the same centre and Rg', () => {
-    const masses = massesOf(5);
-    const classes = massWeights(masses);
-    expect(classes).not.toBeInstanceOf(Float32Array);
-    expect(classes).not.toBeNull();
-    for (const sel of [idx, scattered]) {
-      const perAtom = Float32Array.from(sel, (i) => masses[i]);
-      const w = massWeights(perAtom);
-      const a = new Float64Array(4);
-      const b = new Float64Array(4);
-      centerAndRg(positions, sel, perAtom, a); // Float32Array: the per-atom path
-      centerAndRg(positions, sel, w, b);
-      expect(Array.from(b)).toEqual(Array.from(a));
-    }
-  });
-
-  it('are not used for 17 distinct masses, equal masses or tiny groups', () => {
-    expect(massWeights(massesOf(17))).toBeInstanceOf(Float32Array);
-    expect(massWeights(new Float32Array(n).fill(12.011))).toBeNull();
-    expect(massWeights(Float32Array.of(1, 2, 3))).toBeInstanceOf(Float32Array);
-  });
-
-  it('the native call checks its arguments', () => {
-    const out = new Float64Array(4);
-    const k = kernels();
-    expect(() => k.centerRgClasses(positions, null, n, new Uint8Array(n - 1), new Float32Array(16), out)).toThrow(/classes must have one entry per atom/);
-    expect(() => k.centerRgClasses(positions, null, n, new Uint8Array(n), new Float32Array(8), out)).toThrow(/table must have 16 entries/);
-    expect(() => k.centerRgClasses(positions, null, n, new Uint8Array(n), new Float32Array(16), out)).toThrow(/sum to zero/);
   });
 });
 

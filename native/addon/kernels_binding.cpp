@@ -278,24 +278,6 @@ Napi::Value CenterRg(const Napi::CallbackInfo& info) {
   });
 }
 
-// centerRgClasses(positions, index|null, n, classes Uint8Array(n), table Float32Array(16), out Float64Array(4)) → rg:
-// centerRg with the weight of atom k table[classes[k] % 16].
-Napi::Value CenterRgClasses(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    k::Group g = group_arg(info, 0, "index");
-    View<uint8_t> c = arg<uint8_t>(info, 3, "classes");
-    View<float> table = arg<float>(info, 4, "table");
-    View<double> out = arg<double>(info, 5, "out");
-    if (c.length != g.n) throw Napi::RangeError::New(info.Env(), "classes must have one entry per atom of the group");
-    if (table.length != k::WEIGHT_CLASSES) throw Napi::RangeError::New(info.Env(), "table must have 16 entries");
-    if (out.length < 4) throw Napi::RangeError::New(info.Env(), "out must have 4 entries");
-    k::CenterArgs a{g.positions, g.natoms, g.index, g.n, nullptr, c.data, table.data};
-    k::CenterResult r = k::center_rg(a);
-    out.data[0] = r.center[0], out.data[1] = r.center[1], out.data[2] = r.center[2], out.data[3] = r.rg;
-    return Napi::Number::New(info.Env(), r.rg);
-  });
-}
-
 // distanceArray(posA, indexA|null, nA, posB, indexB|null, nB, box|null, out Float32Array(nA*nB))
 Napi::Value DistanceArray(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -399,7 +381,6 @@ void InitKernels(Napi::Env env, Napi::Object exports) {
   kernels.Set("qcpCounters", Napi::Function::New(env, QcpCountersJs, "qcpCounters"));
   kernels.Set("transformedRmsd", Napi::Function::New(env, TransformedRmsd, "transformedRmsd"));
   kernels.Set("centerRg", Napi::Function::New(env, CenterRg, "centerRg"));
-  kernels.Set("centerRgClasses", Napi::Function::New(env, CenterRgClasses, "centerRgClasses"));
   kernels.Set("distanceArray", Napi::Function::New(env, DistanceArray, "distanceArray"));
   kernels.Set("distanceStats", Napi::Function::New(env, DistanceStats, "distanceStats"));
   kernels.Set("pairDistances", Napi::Function::New(env, PairDistances, "pairDistances"));

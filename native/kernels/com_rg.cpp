@@ -20,17 +20,12 @@ constexpr std::size_t FLUSH = 64;
 // terms is off by at most FLUSH 6e-8 of itself, and those errors average out
 // over the blocks). One pass over the frame (and the masses): at 100k atoms
 // the time is that of streaming 1.2 MB of coordinates from memory.
-enum class Weights { None, PerAtom, Classes };
-
-template <int L, bool Indexed, Weights W>
+template <int L, bool Indexed, bool Weighted>
 WESTREAM_INLINE void sums(const CenterArgs& a, const float s[3], double S[5]) {
   using namespace vec;
-  constexpr bool Weighted = W != Weights::None;
   const float* __restrict p = a.positions;
   const int32_t* __restrict idx = a.index;
   const float* __restrict w = a.weights;
-  const uint8_t* __restrict cls = a.classes;
-  const float* __restrict table = a.class_weights;
   const vf<L> sx = s[0] + vf<L>{}, sy = s[1] + vf<L>{}, sz = s[2] + vf<L>{};
   const std::size_t n = a.n;
   vd<L / 2> wide[5];
@@ -47,15 +42,14 @@ WESTREAM_INLINE void sums(const CenterArgs& a, const float s[3], double S[5]) {
       } else {
         if (i + PREFETCH_ATOMS + L <= n) {
           prefetch_xyz<L>(p + 3 * (i + PREFETCH_ATOMS));
-          if (W == Weights::PerAtom) prefetch<L>(w + i + PREFETCH_ATOMS);
-          if (W == Weights::Classes) __builtin_prefetch(cls + i + PREFETCH_ATOMS, 0, 3);
+          if (Weighted) prefetch<L>(w + i + PREFETCH_ATOMS);
         }
         load_xyz<L>(p + 3 * i, x, y, z);
       }
       x -= sx, y -= sy, z -= sz;
       const vf<L> r2 = x * x + y * y + z * z;
       if (Weighted) {
-        const vf<L> wj = W == Weights::Classes ? lookup16<L>(table, cls + i) : load<L>(w + i);
+        const vf<L> wj = load<L>(w + i);
         acc[0] += wj;
         acc[1] += wj * x;
         acc[2] += wj * y;
@@ -75,7 +69,7 @@ WESTREAM_INLINE void sums(const CenterArgs& a, const float s[3], double S[5]) {
   for (; i < n; ++i) {
     const std::size_t k = Indexed ? static_cast<std::size_t>(idx[i]) : i;
     const float x = p[3 * k] - s[0], y = p[3 * k + 1] - s[1], z = p[3 * k + 2] - s[2];
-    const double wj = W == Weights::Classes ? table[cls[i] & 15] : W == Weights::PerAtom ? w[i] : 1.0;
+    const double wj = Weighted ? w[i] : 1.0;
     S[0] += wj, S[1] += wj * x, S[2] += wj * y, S[3] += wj * z;
     S[4] += wj * (double(x) * x + double(y) * y + double(z) * z);
   }
@@ -87,13 +81,11 @@ WESTREAM_INLINE CenterResult center_body(const CenterArgs& a) {
   const float s[3] = {a.positions[3 * k0], a.positions[3 * k0 + 1], a.positions[3 * k0 + 2]};
   double S[5] = {0};
   if (a.index) {
-    if (a.classes) sums<L, true, Weights::Classes>(a, s, S);
-    else if (a.weights) sums<L, true, Weights::PerAtom>(a, s, S);
-    else sums<L, true, Weights::None>(a, s, S);
+    if (a.weights) sums<L, true, true>(a, s, S);
+    else sums<L, true, false>(a, s, S);
   } else {
-    if (a.classes) sums<L, false, Weights::Classes>(a, s, S);
-    else if (a.weights) sums<L, false, Weights::PerAtom>(a, s, S);
-    else sums<L, false, Weights::None>(a, s, S);
+    if (a.weights) sums<L, false, true>(a, s, S);
+    else sums<L, false, false>(a, s, S);
   }
   CenterResult r;
   r.wsum = S[0];
@@ -115,7 +107,6 @@ WESTREAM_DISPATCH(CenterResult, center_dispatch, CenterArgs, center_body)
 CenterResult center_rg(const CenterArgs& a) {
   if (a.n == 0) throw std::invalid_argument("center_rg: the group is empty");
   if (!a.positions) throw std::invalid_argument("center_rg: null positions");
-  if (a.classes && !a.class_weights) throw std::invalid_argument("center_rg: weight classes without their table");
   if (a.index) check_indices(a.index, a.n, a.natoms, "center_rg");
   else if (a.n > a.natoms) throw std::out_of_range("center_rg: the group has more atoms than the frame");
   CenterResult r = center_dispatch(a);

@@ -12,14 +12,7 @@ struct CenterArgs {
   const int32_t* index;    // n atoms, or nullptr for 0..n-1
   std::size_t n;
   const float* weights;    // n weights (masses) in selection order, or nullptr for the geometric centre
-  // Instead of weights: a class per atom (n bytes, selection order) into a
-  // table of 16 weights; a quarter of the bytes to stream per frame.
-  const uint8_t* classes = nullptr;
-  const float* class_weights = nullptr;  // 16 entries; a class is taken modulo 16
 };
-
-/** How many weights CenterArgs::class_weights holds. */
-constexpr std::size_t WEIGHT_CLASSES = 16;
 
 struct CenterResult {
   double center[3];

@@ -29,8 +29,6 @@ using vd __attribute__((vector_size(8 * D))) = double;
 // GCC >= 12) or __builtin_shuffle with an index vector (GCC >= 4.7).
 template <int D>
 using vi __attribute__((vector_size(4 * D))) = int;
-template <int D>
-using vu8 __attribute__((vector_size(D))) = unsigned char;
 
 #if defined(__clang__)
 #define WESTREAM_SHUFFLE(A, B, D, ...) __builtin_shufflevector(A, B, __VA_ARGS__)
@@ -131,27 +129,6 @@ WESTREAM_INLINE void prefetch_xyz(const float* p) {
 
 /** How far ahead (atoms) the streaming kernels prefetch: 3 KB of frame. */
 constexpr std::size_t PREFETCH_ATOMS = 256;
-
-/**
- * table[c[j] % 16] for D bytes c: a variable shuffle where the compiler has
- * one (GCC: vpermps over one 16-float register with AVX-512, two 8-float
- * halves with AVX2), else D loads from the (L1-resident) table.
- */
-template <int D>
-WESTREAM_INLINE vf<D> lookup16(const float* table, const unsigned char* c) {
-#if !defined(__clang__) && defined(__GNUC__)
-  if constexpr (D == 16 || D == 8) {
-    vu8<D> b;
-    std::memcpy(&b, c, sizeof b);
-    const vi<D> k = __builtin_convertvector(b, vi<D>) & 15;
-    if constexpr (D == 16) return __builtin_shuffle(load<16>(table), k);
-    else return __builtin_shuffle(load<8>(table), load<8>(table + 8), k);
-  }
-#endif
-  float t[D];
-  for (int j = 0; j < D; ++j) t[j] = table[c[j] & 15];
-  return load<D>(t);
-}
 
 /** x, y, z of D atoms picked by an index array. */
 template <int D>

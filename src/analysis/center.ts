@@ -41,63 +41,26 @@ export function nativeView(idx: Int32Array, positions: Float32Array): Float32Arr
 }
 
 /**
- * Masses as a class per atom into a table of at most 16 distinct values (16
- * entries, the rest 0): the kernels then stream a byte per atom instead of a
- * float, a quarter of the bytes, and at 100k atoms that is what the time is.
- */
-export interface WeightClasses {
-  classes: Uint8Array;
-  table: Float32Array;
-}
-
-/** Weights as centerAndRg takes them: per atom, in classes, or null for equal weights. */
-export type Weights = Float32Array | WeightClasses | null;
-
-/**
  * Static masses as the kernels take them: null when every mass is the same
  * positive number, since equal weights give the same centre and radius of
- * gyration as none and the kernels then skip reading the masses; classes
- * when a group the kernels handle has at most 16 distinct masses (proteins,
- * water and ions have a handful); else the masses themselves.
+ * gyration as none and the kernels then skip reading the masses.
  */
-export function massWeights(masses: Float32Array): Weights {
+export function massWeights(masses: Float32Array): Float32Array | null {
   const m0 = masses[0];
   if (!(m0 > 0)) return masses;
-  let equal = true;
-  for (let i = 1; i < masses.length && equal; i++) equal = masses[i] === m0;
-  if (equal) return null;
-  if (masses.length < NATIVE_MIN_ATOMS) return masses;
-  const table = new Float32Array(16);
-  const classes = new Uint8Array(masses.length);
-  let distinct = 0;
-  for (let i = 0; i < masses.length; i++) {
-    let c = table.subarray(0, distinct).indexOf(masses[i]);
-    if (c < 0) {
-      if (distinct === 16) return masses;
-      c = distinct++;
-      table[c] = masses[i];
-    }
-    classes[i] = c;
-  }
-  return { classes, table };
+  for (let i = 1; i < masses.length; i++) if (masses[i] !== m0) return masses;
+  return null;
 }
 
 /**
  * Writes the (weighted) centre of `idx` into out[0..2] and returns the
  * radius of gyration about it. Weights are in selection order (null: equal).
  */
-export function centerAndRg(positions: Float32Array, idx: Int32Array, weights: Weights, out: Float64Array): number {
+export function centerAndRg(positions: Float32Array, idx: Int32Array, weights: Float32Array | null, out: Float64Array): number {
   const n = idx.length;
   if (n >= NATIVE_MIN_ATOMS) {
     const view = nativeView(idx, positions);
-    if (weights && !(weights instanceof Float32Array)) {
-      return kernels().centerRgClasses(view ?? positions, view ? null : idx, n, weights.classes, weights.table, out);
-    }
     return kernels().centerRg(view ?? positions, view ? null : idx, n, weights, out);
-  }
-  if (weights && !(weights instanceof Float32Array)) {
-    const { classes, table } = weights;
-    weights = Float32Array.from(classes, (c) => table[c]);
   }
   let W = 0, x = 0, y = 0, z = 0;
   for (let k = 0; k < n; k++) {

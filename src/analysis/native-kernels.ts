@@ -13,8 +13,6 @@ export interface NativeKernels {
   /** RMSD of a group after applying the rotation and centre in transform[offset..offset+11]. */
   transformedRmsd(positions: Float32Array, index: Int32Array | null, weights: Float32Array | null, ref: Float32Array, transform: Float64Array, offset: number): number;
   centerRg(positions: Float32Array, index: Int32Array | null, n: number, weights: Float32Array | null, out: Float64Array): number;
-  /** centerRg with the weight of atom k table[classes[k] % 16] (table: 16 entries). */
-  centerRgClasses(positions: Float32Array, index: Int32Array | null, n: number, classes: Uint8Array, table: Float32Array, out: Float64Array): number;
   distanceArray(
     posA: Float32Array,
     indexA: Int32Array | null,

@@ -96,35 +96,3 @@ TEST(KernelsComRg, LargeGroupsMatchDoublePrecision) {
     }
   });
 }
-
-// Weight classes (a byte per atom into 16 weights) give what the same
-// weights per atom give, on every ISA, tail length and with an index; a
-// class byte of 16 or more (from a buggy caller) stays inside the table.
-TEST(KernelsComRg, WeightClassesMatchPerAtomWeights) {
-  kt::for_each_isa([](k::Isa) {
-    const float table[k::WEIGHT_CLASSES] = {1.008f, 12.011f, 14.007f, 15.999f, 32.06f, 22.99f, 35.45f, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-    for (std::size_t n : {1u, 7u, 8u, 15u, 16u, 17u, 300u, 4099u, 100003u}) {
-      auto p = kt::random_positions(n, 20 + n, 480.f, 520.f);
-      std::vector<uint8_t> classes(n);
-      std::vector<float> w(n);
-      for (std::size_t i = 0; i < n; ++i) classes[i] = uint8_t((i * 7 + i / 5) % 7), w[i] = table[classes[i]];
-      const k::CenterResult byAtom = k::center_rg(k::CenterArgs{p.data(), n, nullptr, n, w.data()});
-      const k::CenterResult byClass = k::center_rg(k::CenterArgs{p.data(), n, nullptr, n, nullptr, classes.data(), table});
-      for (int d = 0; d < 3; ++d) EXPECT_DOUBLE_EQ(byClass.center[d], byAtom.center[d]) << n;
-      EXPECT_DOUBLE_EQ(byClass.rg, byAtom.rg) << n;
-      EXPECT_NEAR(byClass.rg, exact(p, w, true).rg, 1e-4) << n;
-
-      std::vector<int32_t> idx;
-      for (int32_t i = int32_t(n) - 1; i >= 0; i -= 3) idx.push_back(i);
-      std::vector<uint8_t> sel(idx.size());
-      std::vector<float> selw(idx.size());
-      for (std::size_t j = 0; j < idx.size(); ++j) sel[j] = classes[idx[j]] + 16 * (j % 3), selw[j] = table[classes[idx[j]]];
-      const k::CenterResult a = k::center_rg(k::CenterArgs{p.data(), n, idx.data(), idx.size(), selw.data()});
-      const k::CenterResult b = k::center_rg(k::CenterArgs{p.data(), n, idx.data(), idx.size(), nullptr, sel.data(), table});
-      EXPECT_DOUBLE_EQ(b.rg, a.rg) << n << " indexed";
-    }
-  });
-  auto p = kt::random_positions(5, 1);
-  const uint8_t classes[5] = {0, 1, 2, 3, 4};
-  EXPECT_THROW(k::center_rg(k::CenterArgs{p.data(), 5, nullptr, 5, nullptr, classes, nullptr}), std::invalid_argument);
-}
