@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-// npm run bench:westpa [-- --reps N] [-- --heavy-reps N] [-- --no-write]
+// npm run bench:westpa [-- --reps N] [-- --heavy-reps N] [-- --no-write] [-- --results NAME]
+//
+// OPENMM_CPU_THREADS=1 npm run bench:westpa -- --results westpa-openmm-1-thread
+// records the same comparison with the engine on one core (bench/results/NAME.json
+// and the README block of that name).
 //
 // The OpenMM NaCl segment of examples/openmm-nacl run side by side, in one
 // run, two ways:
@@ -38,6 +42,7 @@ const reps = Number(flag('reps', 10));
 const heavyReps = Number(flag('heavy-reps', 5));
 const startupReps = Number(flag('startup-reps', 9));
 const writeResults = !argv.includes('--no-write');
+const resultsName = flag('results', 'westpa');
 const STEPS = 1000; // tutorial7.1: 1000 × 2 fs
 const INTERVAL = 500; // tutorial7.1: DCD every 500 steps → pcoord_len 3
 const HEAVY_INTERVAL = 10; // α ≈ 1 rows: 101 frames per segment
@@ -426,5 +431,5 @@ console.log(`\n${lines.join('\n')}`);
 
 if (writeResults) {
   const json = { machine, commit, date: new Date().toISOString(), natoms, segment: { steps: STEPS, interval: INTERVAL, heavyInterval: HEAVY_INTERVAL }, reps, heavyReps, startupReps, tutorialPcoord: part1, startup: part2, alphaOne: { ...part3, sOverlap, sMdtraj, modelS: model(alpha), streamFloorSeconds: streamFloor, sCeiling }, targets };
-  write('westpa', json, lines.join('\n'), '## WESTPA (npm run bench:westpa)');
+  write(resultsName, json, lines.join('\n'), '## WESTPA (npm run bench:westpa)');
 }
