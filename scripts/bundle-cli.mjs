@@ -17,7 +17,7 @@ const bundle = await rolldown({
   input: { westream: path.join(root, 'dist', 'cli', 'main.js') },
   platform: 'node',
   logLevel: 'warn',
-  // rxjs's and yaml's ES modules: the CommonJS builds their 'node' exports name cannot be tree-shaken.
+  // rxjs's and yaml's ES modules: the CommonJS builds that their 'node' exports name cannot be tree-shaken.
   resolve: {
     alias: {
       rxjs: path.join(root, 'node_modules', 'rxjs', 'dist', 'esm', 'index.js'),

@@ -19,6 +19,15 @@ describe('westream run', () => {
     expect(summary).toMatchObject({ frames: 4, natoms: 7, msg: 'streamed 4 frames of 7 atoms' + summary.msg.slice(28) });
   });
 
+  it('logs in colour on a terminal (pino-pretty, loaded only then)', async () => {
+    // util-linux `script` gives westream a pseudo-terminal for stdout and stderr.
+    const cmd = [process.execPath, westreamBin, 'run', '--pipeline', 'count', '--', synthetic, '--atoms', '3', '--frames', '2'].join(' ');
+    const r = await start('script', ['-qec', cmd, '/dev/null'], { WESTREAM_LOG_LEVEL: 'info' }).exit;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\x1b\[\d+mINFO\x1b\[39m.*streamed 2 frames of 3 atoms/);
+    expect(r.stdout).not.toMatch(/"level":30/);
+  });
+
   it('exports WESTREAM_ADDRESS and runs the command in its own process group', async () => {
     const r = await westream(['run', '--', 'sh', '-c', `echo "addr=$WESTREAM_ADDRESS pgid=$(ps -o pgid= $$) pid=$$" >&2; exec ${synthetic} --frames 1`]).exit;
     expect(r.code).toBe(0);
