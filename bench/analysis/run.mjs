@@ -61,13 +61,29 @@ function rng(seed) {
 }
 const gauss = (r) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 
+/** The rotation by angle t about the unit axis [x, y, z] (row-major 3×3). */
+function axisAngle([x, y, z], t) {
+  const c = Math.cos(t), s = Math.sin(t), C = 1 - c;
+  return [x * x * C + c, x * y * C - z * s, x * z * C + y * s, y * x * C + z * s, y * y * C + c, y * z * C - x * s, z * x * C - y * s, z * y * C + x * s, z * z * C + c];
+}
+
+/** A random axis, turned by up to ±maxAngle. */
 function rotation(r, maxAngle) {
   const axis = [gauss(r), gauss(r), gauss(r)];
   const n = Math.hypot(...axis);
-  const [x, y, z] = axis.map((v) => v / n);
-  const t = (r() * 2 - 1) * maxAngle;
-  const c = Math.cos(t), s = Math.sin(t), C = 1 - c;
-  return [x * x * C + c, x * y * C - z * s, x * z * C + y * s, y * x * C + z * s, y * y * C + c, y * z * C - x * s, z * x * C - y * s, z * y * C + x * s, z * z * C + c];
+  return axisAngle(axis.map((v) => v / n), (r() * 2 - 1) * maxAngle);
+}
+
+/** Frame f of `all`: the reference (a cluster in a box of side L) turned by R about the box centre, moved (±5 Å) and jittered (σ 0.6 Å). */
+function placeFrame(all, f, ref, L, R, r) {
+  const t = [r() * 10 - 5, r() * 10 - 5, r() * 10 - 5];
+  const o = ref.length * f;
+  for (let i = 0; i < ref.length; i += 3) {
+    const [x, y, z] = [ref[i] - L / 2, ref[i + 1] - L / 2, ref[i + 2] - L / 2];
+    all[o + i] = R[0] * x + R[1] * y + R[2] * z + L / 2 + t[0] + 0.6 * gauss(r);
+    all[o + i + 1] = R[3] * x + R[4] * y + R[5] * z + L / 2 + t[1] + 0.6 * gauss(r);
+    all[o + i + 2] = R[6] * x + R[7] * y + R[8] * z + L / 2 + t[2] + 0.6 * gauss(r);
+  }
 }
 
 /**
@@ -83,14 +99,7 @@ function cluster(n, nframes, seed) {
   all.set(ref, 0);
   for (let f = 1; f < nframes; f++) {
     const R = rotation(r, Math.PI / 6);
-    const t = [r() * 10 - 5, r() * 10 - 5, r() * 10 - 5];
-    const o = 3 * n * f;
-    for (let i = 0; i < 3 * n; i += 3) {
-      const [x, y, z] = [ref[i] - L / 2, ref[i + 1] - L / 2, ref[i + 2] - L / 2];
-      all[o + i] = R[0] * x + R[1] * y + R[2] * z + L / 2 + t[0] + 0.6 * gauss(r);
-      all[o + i + 1] = R[3] * x + R[4] * y + R[5] * z + L / 2 + t[1] + 0.6 * gauss(r);
-      all[o + i + 2] = R[6] * x + R[7] * y + R[8] * z + L / 2 + t[2] + 0.6 * gauss(r);
-    }
+    placeFrame(all, f, ref, L, R, r);
   }
   return { n, nframes, L, data: all };
 }
@@ -132,24 +141,12 @@ function rotatedCluster(n, nframes, seed, motion) {
       axis = axis.map((v) => v + 0.5 * gauss(r));
       const a = Math.hypot(...axis);
       axis = axis.map((v) => v / a);
-      const t = ((5 + 5 * r()) * Math.PI) / 180;
-      const [x, y, z] = axis;
-      const c = Math.cos(t), sn = Math.sin(t), C = 1 - c;
-      const D = [x * x * C + c, x * y * C - z * sn, x * z * C + y * sn, y * x * C + z * sn, y * y * C + c, y * z * C - x * sn, z * x * C - y * sn, z * y * C + x * sn, z * z * C + c];
-      O = matmul(D, O);
+      O = matmul(axisAngle(axis, ((5 + 5 * r()) * Math.PI) / 180), O);
     } else {
       O = uniformRotation(r);
     }
     angles.push((Math.acos(Math.max(-1, Math.min(1, (O[0] + O[4] + O[8] - 1) / 2))) * 180) / Math.PI);
-    const R = O;
-    const t = [r() * 10 - 5, r() * 10 - 5, r() * 10 - 5];
-    const o = 3 * n * f;
-    for (let i = 0; i < 3 * n; i += 3) {
-      const [x, y, z] = [ref[i] - L / 2, ref[i + 1] - L / 2, ref[i + 2] - L / 2];
-      all[o + i] = R[0] * x + R[1] * y + R[2] * z + L / 2 + t[0] + 0.6 * gauss(r);
-      all[o + i + 1] = R[3] * x + R[4] * y + R[5] * z + L / 2 + t[1] + 0.6 * gauss(r);
-      all[o + i + 2] = R[6] * x + R[7] * y + R[8] * z + L / 2 + t[2] + 0.6 * gauss(r);
-    }
+    placeFrame(all, f, ref, L, O, r);
   }
   return { n, nframes, L, data: all, angles };
 }
@@ -257,19 +254,25 @@ const rmsdSets = [
   { ...cluster(100000, RING, 3), passes: 2 },
 ];
 const ringFrames = (s, boxes) => Array.from({ length: RING * s.passes }, (_, f) => frameOf(s, f % RING, boxes?.subarray(6 * (f % RING), 6 * (f % RING) + 6)));
+/**
+ * RMSD of all n atoms to frames[0] (the operator), and its timing over the
+ * frames in passes taking turns with the read floor: the frame and a
+ * reference of the kernel's size and layout (x, y, z side by side), read once.
+ */
+function rmsdOfAll(frames, n) {
+  const op = w.rmsd(Int32Array.from({ length: n }, (_, i) => i), frames[0]);
+  const refBytes = referenceLike(n);
+  const k = kernels();
+  const timeBesideFloor = () =>
+    timedTogether([() => frames.forEach((f) => op.compute(f)), () => frames.forEach((f) => k.streamSum(f.positions, refBytes, 3))], frames.length);
+  return { op, timeBesideFloor };
+}
 for (const s of rmsdSets) {
   spec.rmsd.push({ natoms: s.n, nframes: RING, tile: s.passes, file: writeRaw(`rmsd_${s.n}.f32`, s.data) });
   const frames = ringFrames(s);
-  const all = Int32Array.from({ length: s.n }, (_, i) => i);
-  const op = w.rmsd(all, frames[0]);
-  // the read floor: the frame and a reference of the kernel's size and layout (x, y, z side by side), read once
-  const refBytes = referenceLike(s.n);
-  const k = kernels();
+  const { op, timeBesideFloor } = rmsdOfAll(frames, s.n);
   measurements.push(() => {
-    const [westream, floor] = timedTogether(
-      [() => frames.forEach((f) => op.compute(f)), () => frames.forEach((f) => k.streamSum(f.positions, refBytes, 3))],
-      frames.length,
-    );
+    const [westream, floor] = timeBesideFloor();
     ours.rmsd[s.n] = { westream, floor, values: frames.slice(0, 5).map((f) => op.compute(f)) };
   });
 }
@@ -291,15 +294,10 @@ for (const s of rotSets) {
   const key = `${s.n}-${s.motion}`;
   spec.rmsd_rotated.push({ key, natoms: s.n, nframes: NROT, tile: s.passes, file: writeRaw(`rmsd_${key}.f32`, s.data) });
   const frames = Array.from({ length: NROT * s.passes }, (_, f) => frameOf(s, f % NROT));
-  const all = Int32Array.from({ length: s.n }, (_, i) => i);
-  const op = w.rmsd(all, frames[0]);
-  const refBytes = referenceLike(s.n);
+  const { op, timeBesideFloor } = rmsdOfAll(frames, s.n);
   const k = kernels();
   measurements.push(() => {
-    const [westream, floor] = timedTogether(
-      [() => frames.forEach((f) => op.compute(f)), () => frames.forEach((f) => k.streamSum(f.positions, refBytes, 3))],
-      frames.length,
-    );
+    const [westream, floor] = timeBesideFloor();
     // the kernel's passes over one more pass of the frames, in order
     const c0 = k.qcpCounters ? k.qcpCounters() : null;
     const values = frames.slice(0, NROT).map((f) => op.compute(f));

@@ -222,27 +222,25 @@ WESTREAM_INLINE void rotated_sums(const QcpArgs& a, std::size_t begin, std::size
   }
 }
 
+// rotated_sums with the index and weights the arguments have.
+template <int L, bool Rotate>
+WESTREAM_INLINE void sums_for(const QcpArgs& a, std::size_t begin, std::size_t end, std::size_t flush, const float P[9],
+                              const float sa[3], double S[NACC]) {
+  if (a.index) {
+    if (a.weights) rotated_sums<L, true, true, Rotate>(a, begin, end, flush, P, sa, S);
+    else rotated_sums<L, true, false, Rotate>(a, begin, end, flush, P, sa, S);
+  } else {
+    if (a.weights) rotated_sums<L, false, true, Rotate>(a, begin, end, flush, P, sa, S);
+    else rotated_sums<L, false, false, Rotate>(a, begin, end, flush, P, sa, S);
+  }
+}
+
 template <int L>
 WESTREAM_INLINE void rotated_segment(const QcpArgs& a, std::size_t begin, std::size_t end, std::size_t flush, bool rotate,
                                      const float P[9], const float sa[3], double S[NACC]) {
   for (int c = 0; c < NACC; ++c) S[c] = 0;
-  if (rotate) {
-    if (a.index) {
-      if (a.weights) rotated_sums<L, true, true, true>(a, begin, end, flush, P, sa, S);
-      else rotated_sums<L, true, false, true>(a, begin, end, flush, P, sa, S);
-    } else {
-      if (a.weights) rotated_sums<L, false, true, true>(a, begin, end, flush, P, sa, S);
-      else rotated_sums<L, false, false, true>(a, begin, end, flush, P, sa, S);
-    }
-  } else {
-    if (a.index) {
-      if (a.weights) rotated_sums<L, true, true, false>(a, begin, end, flush, P, sa, S);
-      else rotated_sums<L, true, false, false>(a, begin, end, flush, P, sa, S);
-    } else {
-      if (a.weights) rotated_sums<L, false, true, false>(a, begin, end, flush, P, sa, S);
-      else rotated_sums<L, false, false, false>(a, begin, end, flush, P, sa, S);
-    }
-  }
+  if (rotate) sums_for<L, true>(a, begin, end, flush, P, sa, S);
+  else sums_for<L, false>(a, begin, end, flush, P, sa, S);
 }
 
 /** Reference sums over the first atoms (a checkpoint or all n), as QcpPrefix. */

@@ -42,6 +42,26 @@ struct Ref {
   k::QcpReference view() const { return r; }
 };
 
+/** Every atom (plain, and with water-like masses O H H) and every stride-th atom with its mass: the three groups the large tests check. */
+struct Groups {
+  static std::vector<int32_t> every(std::size_t n, std::size_t stride) {
+    std::vector<int32_t> idx;
+    for (std::size_t i = 0; i < n; i += stride) idx.push_back(int32_t(i));
+    return idx;
+  }
+  static std::vector<float> masses(const std::vector<int32_t>& idx) {
+    std::vector<float> w(idx.size());
+    for (std::size_t i = 0; i < idx.size(); ++i) w[i] = idx[i] % 3 ? 1.008f : 15.999f;
+    return w;
+  }
+  std::vector<int32_t> all, some;
+  std::vector<float> w, ws;
+  Ref plain, weighted, indexed;
+  Groups(const std::vector<float>& ref, std::size_t stride)
+      : all(every(ref.size() / 3, 1)), some(every(ref.size() / 3, stride)), w(masses(all)), ws(masses(some)),
+        plain(ref, all, nullptr), weighted(ref, all, &w), indexed(ref, some, &ws) {}
+};
+
 /** The exact (double) RMSD after optimal superposition of the selected atoms, for the same float inputs. */
 double exact_rmsd(const std::vector<float>& m, const Ref& ref, const std::vector<int32_t>* idx, const std::vector<float>* w) {
   const std::size_t n = ref.r.n;
@@ -309,13 +329,10 @@ TEST(KernelsQcp, LargeGroupsMatchDoublePrecision) {
   kt::for_each_isa([](k::Isa) {
     const std::size_t n = 100000;
     auto ref = kt::random_positions(n, 91, 0.f, 100.f);
-    std::vector<int32_t> all(n), some;
-    for (std::size_t i = 0; i < n; ++i) all[i] = int32_t(i);
-    for (std::size_t i = 0; i < n; i += 3) some.push_back(int32_t(i));
-    std::vector<float> w(n), ws(some.size());
-    for (std::size_t i = 0; i < n; ++i) w[i] = i % 3 ? 1.008f : 15.999f;
-    for (std::size_t i = 0; i < some.size(); ++i) ws[i] = w[some[i]];
-    Ref plain(ref, all, nullptr), weighted(ref, all, &w), indexed(ref, some, &ws);
+    const Groups g(ref, 3);
+    const auto &some = g.some;
+    const auto &w = g.w, &ws = g.ws;
+    const Ref &plain = g.plain, &weighted = g.weighted, &indexed = g.indexed;
     for (unsigned seed : {1u, 2u, 3u}) {
       double R[9], t[3] = {5, -5, 2};
       kt::random_rotation(seed, R);
@@ -337,13 +354,10 @@ TEST(KernelsQcp, AnyOrientationAnyPrediction) {
     for (std::size_t n : {1000u, 3000u, 100000u}) {
       const float L = std::cbrt(float(n) / 0.1f);
       auto ref = kt::random_positions(n, 300 + n, 0.f, L);
-      std::vector<int32_t> all(n), some;
-      for (std::size_t i = 0; i < n; ++i) all[i] = int32_t(i);
-      for (std::size_t i = 0; i < n; i += 2) some.push_back(int32_t(i));
-      std::vector<float> w(n), ws(some.size());
-      for (std::size_t i = 0; i < n; ++i) w[i] = i % 3 ? 1.008f : 15.999f;
-      for (std::size_t i = 0; i < some.size(); ++i) ws[i] = w[some[i]];
-      Ref plain(ref, all, nullptr), weighted(ref, all, &w), indexed(ref, some, &ws);
+      const Groups g(ref, 2);
+      const auto &some = g.some;
+      const auto &w = g.w, &ws = g.ws;
+      const Ref &plain = g.plain, &weighted = g.weighted, &indexed = g.indexed;
       for (unsigned seed : {1u, 2u, 3u}) {
         for (float noise : {0.02f, 0.6f}) {
           double R[9], t[3] = {-30, 12, 5};
