@@ -19,6 +19,16 @@ describe('westream run', () => {
     expect(summary).toMatchObject({ frames: 4, natoms: 7, msg: 'streamed 4 frames of 7 atoms' + summary.msg.slice(28) });
   });
 
+  it('an unbuilt checkout: a message saying to build, exit 70', async () => {
+    const dir = tmpdir('westream-unbuilt-');
+    fs.mkdirSync(path.join(dir, 'bin'));
+    fs.copyFileSync(westreamBin, path.join(dir, 'bin', 'westream.cjs'));
+    const r = await start(process.execPath, [path.join(dir, 'bin', 'westream.cjs'), '--version']).exit;
+    expect(r.code).toBe(70);
+    expect(r.stderr).toContain(`westream: ${path.join(dir, 'dist', 'bundle', 'westream.cjs')} is missing: build the checkout with \`npm ci\` or \`npm run build\``);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('logs in colour on a terminal (pino-pretty, loaded only then)', async () => {
     // util-linux `script` gives westream a pseudo-terminal for stdout and stderr.
     const cmd = [process.execPath, westreamBin, 'run', '--pipeline', 'count', '--', synthetic, '--atoms', '3', '--frames', '2'].join(' ');
