@@ -1,9 +1,13 @@
 """GPU benchmark: OpenMM ns/day with no output, with westream streaming, and
 with a DCD, on the CUDA platform (bench/gpu/run.sh runs this).
 
-    python driver.py all  [--platform CUDA] [--atoms-scale full|small] [--steps N] [--rounds R] [--out FILE]
+    python driver.py all  [--platform CUDA] [--atoms-scale full|small] [--steps N] [--rounds R] [--out FILE] [--property K=V ...]
     python driver.py build OUTDIR [--atoms-scale full|small] [--platform P]
-    python driver.py run OUTDIR --mode none|westream|dcd [--steps N] [--interval 100] [--platform P]
+    python driver.py run OUTDIR --mode none|westream|dcd [--steps N] [--interval 100] [--platform P] [--property K=V ...]
+
+--property sets an OpenMM platform property for every timed run (on top of
+Precision=mixed), e.g. --property UseBlockingSync=false (CUDA: the host spins
+instead of sleeping while it waits for the GPU).
 
 `all` builds a solvated system (Na+/Cl- at 0.15 M in TIP3P, Amber14, PME,
 HBonds; ~25k atoms for `full`, ~1.5k for `small`) with Modeller and OpenMM's
@@ -69,8 +73,14 @@ def get_platform(name):
     return openmm.Platform.getPlatformByName(name)
 
 
-def platform_properties(name):
-    return {"Precision": "mixed"} if name in ("CUDA", "OpenCL") else {}
+def platform_properties(name, extra=()):
+    props = {"Precision": "mixed"} if name in ("CUDA", "OpenCL") else {}
+    for kv in extra:
+        key, sep, value = kv.partition("=")
+        if not sep:
+            die(f"--property takes KEY=VALUE (got {kv!r})")
+        props[key] = value
+    return props
 
 
 def build(outdir, scale, platform_name):
@@ -108,7 +118,7 @@ def build(outdir, scale, platform_name):
     return system.getNumParticles()
 
 
-def run(outdir, mode, steps, interval, platform_name, warmup=1000):
+def run(outdir, mode, steps, interval, platform_name, properties=(), warmup=1000):
     openmm, app, unit = import_openmm()
     with open(os.path.join(outdir, "system.xml")) as f:
         system = openmm.XmlSerializer.deserialize(f.read())
@@ -116,7 +126,7 @@ def run(outdir, mode, steps, interval, platform_name, warmup=1000):
     integrator = openmm.LangevinMiddleIntegrator(300 * unit.kelvin, 1 / unit.picosecond, DT_PS * unit.picoseconds)
     integrator.setRandomNumberSeed(1)
     sim = app.Simulation(pdb.topology, system, integrator, get_platform(platform_name),
-                         platform_properties(platform_name))
+                         platform_properties(platform_name, properties))
     sim.loadState(os.path.join(outdir, "state.xml"))
     reporter = None
     report_seconds = [0.0]
@@ -214,7 +224,7 @@ def all_modes(args):
         natoms = build(work, args.atoms_scale, args.platform)
         print(f"built {natoms} atoms (box {SCALES[args.atoms_scale]} nm, PME, HBonds, 2 fs) in {time.time() - t:.1f} s; "
               f"platform {args.platform}; {args.steps} timed steps per run, output every {args.interval} steps, "
-              f"{args.rounds} rounds", flush=True)
+              f"{args.rounds} rounds; platform properties {platform_properties(args.platform, args.property)}", flush=True)
         modes = MODES
         results = {m: [] for m in modes}
         report_ms = {m: [] for m in modes}
@@ -223,6 +233,7 @@ def all_modes(args):
             for mode in order:
                 cmd = [sys.executable, os.path.abspath(__file__), "run", work, "--mode", mode, "--steps", str(args.steps),
                        "--interval", str(args.interval), "--platform", args.platform]
+                cmd += [f"--property={kv}" for kv in args.property]
                 if mode == "westream":
                     cmd = [node, cli, "run", "--pipeline", os.path.join(work, "pipeline.yaml"), "--"] + cmd
                 p = subprocess.run(cmd, capture_output=True, text=True)
@@ -260,7 +271,8 @@ def all_modes(args):
             "machine": {"gpu": gpu_info(), "node": pyplatform.node(), "cpu": pyplatform.processor() or pyplatform.machine(),
                         "cores": os.cpu_count(), "python": pyplatform.python_version(), "openmm": openmm.__version__,
                         "nodejs": subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip(),
-                        "platform": args.platform, "precision": "mixed"},
+                        "platform": args.platform, "precision": "mixed",
+                        "platformProperties": platform_properties(args.platform, args.property)},
             "atoms": natoms, "steps": args.steps, "interval": args.interval, "rounds": args.rounds,
             "nsPerDay": {m: {"median": med[m], "min": min(v), "max": max(v), "values": v} for m, v in results.items()},
             "reportMsPerFrame": {m: statistics.median(v) for m, v in report_ms.items() if m in ("state", "westream")},
@@ -281,6 +293,7 @@ def main():
     a.add_argument("--interval", type=int, default=100)
     a.add_argument("--rounds", type=int, default=3)
     a.add_argument("--out")
+    a.add_argument("--property", action="append", default=[], metavar="KEY=VALUE")
     b = sub.add_parser("build")
     b.add_argument("outdir")
     b.add_argument("--atoms-scale", choices=sorted(SCALES), default="full")
@@ -291,13 +304,14 @@ def main():
     r.add_argument("--steps", type=int, default=50000)
     r.add_argument("--interval", type=int, default=100)
     r.add_argument("--platform", default="CUDA")
+    r.add_argument("--property", action="append", default=[], metavar="KEY=VALUE")
     args = ap.parse_args()
     if args.cmd == "all":
         all_modes(args)
     elif args.cmd == "build":
         print(build(args.outdir, args.atoms_scale, args.platform))
     else:
-        run(args.outdir, args.mode, args.steps, args.interval, args.platform)
+        run(args.outdir, args.mode, args.steps, args.interval, args.platform, args.property)
 
 
 if __name__ == "__main__":
