@@ -99,6 +99,34 @@ describe('westream run', () => {
     expect(isAlive(Number(fs.readFileSync(pids, 'utf8')))).toBe(false);
   });
 
+  it('says in its summary whether the analysis or the engine set the pace', async () => {
+    // An expensive pipeline (20 coordination counts over 10^6 pairs) on frames
+    // sent as fast as possible, then a cheap one on frames 20 ms apart.
+    const dir = tmpdir('westream-pace-');
+    const natoms = 2000;
+    const atom = (i: number) => `ATOM  ${String(i + 1).padStart(5)}  C   UNK A   1    ${'   0.000'.repeat(3)}  1.00  0.00           C`;
+    fs.writeFileSync(path.join(dir, 'top.pdb'), `${Array.from({ length: natoms }, (_, i) => atom(i)).join('\n')}\nEND\n`);
+    const measures = Array.from({ length: 20 }, (_, k) => `  - {name: c${k}, coordination: {a: index 0-999, b: index 1000-1999, cutoff: ${3 + k / 10}}}`);
+    fs.writeFileSync(path.join(dir, 'heavy.yaml'), ['topology: top.pdb', 'pbc: false', 'pcoord:', ...measures, ''].join('\n'));
+    const summaryOf = (stderr: string) => JSON.parse(stderr.trim().split('\n').pop()!);
+
+    const heavy = await westream(['run', '--pipeline', path.join(dir, 'heavy.yaml'), '--', synthetic, '--atoms', String(natoms), '--frames', '30', '--fast']).exit;
+    expect(heavy.code).toBe(0);
+    expect(heavy.stdout.trim().split('\n')).toHaveLength(30);
+    const h = summaryOf(heavy.stderr);
+    expect(h.pipelineBusyShare).toBeGreaterThan(0.9);
+    expect(h.pipelineBusySeconds).toBeGreaterThan(0);
+    expect(h.pipelineBusySeconds).toBeLessThanOrEqual(h.seconds);
+    expect(h.msg).toMatch(/pipeline busy \d+ % of the time since the first frame \(the analysis paced the stream/);
+
+    const light = await westream(['run', '--pipeline', 'count', '--', synthetic, '--atoms', '10', '--frames', '10', '--delay-us', '20000']).exit;
+    expect(light.code).toBe(0);
+    const l = summaryOf(light.stderr);
+    expect(l.pipelineBusyShare).toBeLessThan(0.2);
+    expect(l.msg).not.toMatch(/paced/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('rejects a producer with the wrong atom count when asked to', async () => {
     const r = await westream(['run', '--expect-atoms', '5', '--', synthetic, '--atoms', '6', '--frames', '2']).exit;
     expect(r.code).not.toBe(0);

@@ -1,30 +1,35 @@
 // The pipeline subscribed to a frame source, the same in every run mode:
-// each frame's line printed, frames counted, the end as an Outcome, and the
-// summary line's numbers.
-import type { Observable, Subscription } from 'rxjs';
+// each frame's line printed, frames counted, the time the pipeline spends on
+// them measured, the end as an Outcome, and the summary line's numbers.
+import { Observable, type Subscription } from 'rxjs';
 
 import type { Outcome } from './run-outcome.js';
 
-export class PipelineRun {
+export class PipelineRun<F> {
   frames = 0;
   /** When the last frame came (hrtime), or when the run started. */
   lastFrameAt: bigint;
   readonly outcome: Promise<Outcome>;
   readonly subscription: Subscription;
+  /** performance.now() at the first frame, and ms spent inside the pipeline since. */
+  private firstFrameMs: number | undefined;
+  private busyMs = 0;
   private settle!: (o: Outcome) => void;
 
   /**
-   * `onComplete` runs the moment the stream completes; what it throws fails
-   * the run. `started` (hrtime): where the summary's seconds count from.
+   * `pipeline` turns the frames into printable lines (undefined: nothing to
+   * print). `onComplete` runs the moment the stream completes; what it throws
+   * fails the run. `started` (hrtime): where the summary's seconds count from.
    */
   constructor(
-    lines$: Observable<string | undefined>,
+    frames$: Observable<F>,
+    pipeline: (frames$: Observable<F>) => Observable<string | undefined>,
     onComplete?: () => void,
     readonly started = process.hrtime.bigint(),
   ) {
     this.lastFrameAt = started;
     this.outcome = new Promise((resolve) => (this.settle = resolve));
-    this.subscription = lines$.subscribe({
+    this.subscription = pipeline(this.timed(frames$)).subscribe({
       next: (line) => {
         this.frames++;
         this.lastFrameAt = process.hrtime.bigint();
@@ -42,6 +47,26 @@ export class PipelineRun {
     });
   }
 
+  /**
+   * The frames as they come, timing each one's way through the (synchronous)
+   * pipeline, output included: how busy the analysis kept this process tells
+   * a user whether it or the engine paced the segment.
+   */
+  private timed(frames$: Observable<F>): Observable<F> {
+    return new Observable<F>((subscriber) =>
+      frames$.subscribe({
+        next: (frame) => {
+          const t = performance.now();
+          this.firstFrameMs ??= t;
+          subscriber.next(frame);
+          this.busyMs += performance.now() - t;
+        },
+        error: (e) => subscriber.error(e),
+        complete: () => subscriber.complete(),
+      }),
+    );
+  }
+
   /** Ends a run that is still going as failed with `error`. */
   fail(error: Error): void {
     if (this.subscription.closed) return;
@@ -49,17 +74,29 @@ export class PipelineRun {
     this.settle({ ok: false, error });
   }
 
-  /** The numbers of the closing log line: frames, rate, time from the last frame to now. */
-  summary(natoms: number): { fields: Record<string, number>; text: string } {
+  /**
+   * The closing log line: frames, rate, time from the last frame to now, and
+   * the share of the time since the first frame that the pipeline was busy
+   * (≈ 100 %: the analysis, not the engine, set the pace).
+   */
+  summary(natoms: number, source = ''): { fields: Record<string, number>; text: string } {
     const now = process.hrtime.bigint();
     const seconds = Number(now - this.started) / 1e9;
+    const sinceFirst = this.firstFrameMs === undefined ? 0 : performance.now() - this.firstFrameMs;
+    const busyShare = sinceFirst > 0 ? Math.min(1, this.busyMs / sinceFirst) : 0;
     const fields = {
       frames: this.frames,
       natoms,
       seconds: +seconds.toFixed(3),
       framesPerSecond: +(this.frames / seconds).toFixed(1),
       msAfterLastFrame: +(Number(now - this.lastFrameAt) / 1e6).toFixed(2),
+      pipelineBusySeconds: +(this.busyMs / 1e3).toFixed(3),
+      pipelineBusyShare: +busyShare.toFixed(3),
     };
-    return { fields, text: `streamed ${this.frames} frames of ${natoms} atoms` };
+    const pace = busyShare >= 0.9 ? ' (the analysis paced the stream: fewer or cheaper measures, or fewer frames, would shorten it)' : '';
+    return {
+      fields,
+      text: `streamed ${this.frames} frames of ${natoms} atoms${source} in ${seconds.toFixed(3)} s; pipeline busy ${Math.round(busyShare * 100)} % of the time since the first frame${pace}`,
+    };
   }
 }

@@ -125,7 +125,7 @@ export async function runImd(command: string[], options: RunImdOptions, log: Log
     onSession: (s) => log.debug({ ...s }, 'IMD session'),
     onWarning: (m) => log.warn(m),
   });
-  const run = new PipelineRun(pipeline(frames$), undefined, started);
+  const run = new PipelineRun(frames$, pipeline, undefined, started);
   // natoms for the summary, from the source's counters.
   const natomsOf = () => frames$.stats?.natoms ?? natoms;
 
@@ -183,7 +183,7 @@ export async function runImd(command: string[], options: RunImdOptions, log: Log
       ...fields,
       imd: { engine: engineName, version: stats?.version, isolation: launch.isolation, port: launch.port, bytes: stats?.bytes, pauses: stats?.pauses },
     },
-    `${text} in ${fields.seconds.toFixed(3)} s`,
+    text,
   );
   return 0;
 }

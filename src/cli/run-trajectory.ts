@@ -152,7 +152,7 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
       log.debug({ ...info }, 'trajectory open');
     },
   });
-  const run = new PipelineRun(pipeline(frames$));
+  const run = new PipelineRun(frames$, pipeline);
 
   const signals = new SignalForwarder(command[0], log, () => engine?.stop(options.killGrace * 1000));
   const cleanup = () => {
@@ -213,8 +213,8 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
       log.error((e as Error).message);
       return EXIT_STREAM_FAILED;
     }
-    const { fields, text } = run.summary(natoms);
-    log.info({ ...fields, format, transport }, `${text} from ${name} in ${fields.seconds.toFixed(3)} s`);
+    const { fields, text } = run.summary(natoms, ` from ${name}`);
+    log.info({ ...fields, format, transport }, text);
     return 0;
   } finally {
     cleanup();

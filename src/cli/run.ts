@@ -59,7 +59,7 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
   // The pcoord is written the moment the stream completes, not after the
   // engine exits (its teardown can take long); discarded below if the engine
   // then fails.
-  const run = new PipelineRun(pipeline(frames$), () => output.finish(true));
+  const run = new PipelineRun(frames$, pipeline, () => output.finish(true));
   // A command that exits without ever connecting would leave us waiting.
   engine.exited.then(
     (exit) =>
@@ -113,7 +113,7 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
   );
   if (failed !== undefined) return failed;
   const { fields, text } = run.summary(natoms);
-  log.info(fields, `${text} in ${fields.seconds.toFixed(3)} s`);
+  log.info(fields, text);
   return 0;
 
   function cleanup() {
