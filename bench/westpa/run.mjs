@@ -173,6 +173,20 @@ function westreamLog(file) {
 
 // ------------------------------------------------------------------ set-up
 
+// MDAnalysis is optional (part 2 only): null when the Python lacks it.
+const versionsScript = [
+  'import importlib.util, json, platform, openmm, mdtraj, numpy',
+  'mda = importlib.util.find_spec("MDAnalysis") and __import__("MDAnalysis").__version__',
+  'print(json.dumps({"python": platform.python_version(), "openmm": openmm.__version__, "mdtraj": mdtraj.__version__, "MDAnalysis": mda, "numpy": numpy.__version__}))',
+].join('\n');
+let pyVersions;
+try {
+  pyVersions = JSON.parse(execFileSync(python, ['-c', versionsScript], { env, stdio: ['ignore', 'pipe', 'pipe'] }).toString());
+} catch (e) {
+  console.error(`${python} cannot import openmm, mdtraj and numpy (${String(e.stderr ?? e.message).trim().split('\n').pop()}): use the checkout's .venv (scripts/setup.sh) or set WESTREAM_PYTHON`);
+  process.exit(2);
+}
+
 fs.mkdirSync(work, { recursive: true });
 const nacl = path.join(simRoot, 'bstates', 'nacl');
 if (!fs.existsSync(path.join(nacl, 'bstate.xml'))) {
@@ -184,19 +198,16 @@ const westCfg = (len, ndim) => `---\nwest:\n  system:\n    system_options:\n    
 fs.writeFileSync(path.join(simRoot, 'west.cfg'), westCfg(STEPS / INTERVAL + 1, 1));
 const natoms = fs.readFileSync(path.join(nacl, 'bstate.pdb'), 'utf8').split('\n').filter((l) => /^(ATOM|HETATM)/.test(l)).length;
 
-const pyVersions = JSON.parse(
-  execFileSync(python, ['-c', [
-      'import importlib.util, json, platform, openmm, mdtraj, numpy',
-      'mda = importlib.util.find_spec("MDAnalysis") and __import__("MDAnalysis").__version__',
-      'print(json.dumps({"python": platform.python_version(), "openmm": openmm.__version__, "mdtraj": mdtraj.__version__, "MDAnalysis": mda, "numpy": numpy.__version__}))',
-    ].join('\n')], { env }).toString(),
-);
 const machine = machineInfo({
   ...pyVersions,
   openmmPlatform: 'CPU',
   openmmThreads: process.env.OPENMM_CPU_THREADS || `default (${os.cpus().length})`,
 });
 const { commit } = machine;
+if (parts.has(2) && !machine.MDAnalysis) {
+  console.error(`part 2 compares with \`import MDAnalysis\`, which ${python} lacks: install it or leave 2 out of --parts`);
+  process.exit(2);
+}
 console.log(`westream WESTPA benchmark: ${machine.cpu}, ${machine.cores} cores, ${machine.kernel}, Node ${machine.node}, Python ${machine.python}, OpenMM ${machine.openmm}; load ${machine.loadavgStart.join(' ')}`);
 console.log(`NaCl system: ${natoms} atoms; segment ${STEPS} steps × 2 fs, a frame every ${INTERVAL} steps (pcoord_len ${STEPS / INTERVAL + 1})\n`);
 
@@ -281,7 +292,6 @@ function tutorialPcoord() {
 // ------------------------------------------------------------ 2. start-up
 
 function startupCosts() {
-  if (!machine.MDAnalysis) throw new Error(`part 2 compares with \`import MDAnalysis\`, which ${python} lacks: install it or leave 2 out of --parts`);
   console.log(`\n2. process start-up, ${startupReps} runs each, interleaved`);
   const startupCmds = [
     { key: 'nodeEmpty', label: '`node -e 0`', cmd: process.execPath, args: ['-e', '0'] },
