@@ -60,7 +60,12 @@ describe('WESTPA with the OpenMM NaCl example', () => {
     // Each segment's log says how many frames arrived and when the pcoord was written.
     const log = fs.readFileSync(path.join(sim, 'seg_logs', '000001-000000.log'), 'utf8');
     expect(log).toMatch(/iteration 1 segment 0: wrote 3 pcoord rows/);
-    expect(log).toMatch(/streamed 3 frames of \d+ atoms/);
+    expect(log).toMatch(/streamed 3 frames of \d+ atoms .*; pipeline busy \d+ % of the time since the first frame/);
+    // The demo's closing summary (scripts/demo.sh runs it) reads the same run.
+    const summary = execFileSync(venvPython, [path.join(sim, 'summary.py'), sim], { encoding: 'utf8' });
+    expect(summary).toContain(`iterations: 3   segments: ${c.segments}`);
+    expect(summary).toMatch(/per segment \(mean\): [\d.]+ s wall in WESTPA = engine [\d.]+ s \+ /);
+    expect(summary).toMatch(/westream's pipeline computed [\d.]+ ms per segment \(median\) while the engine ran; pcoord written [\d.]+ ms/);
     noEngineLeft(sim);
   });
 

@@ -18,13 +18,14 @@ with h5py.File(os.path.join(root, "west.h5"), "r") as f:
     weights = [f["iterations"][k]["seg_index"]["weight"] for k in iters]
     walltime = np.concatenate([f["iterations"][k]["seg_index"]["walltime"] for k in iters])
 
-engine, after = [], []
+engine, busy, after = [], [], []
 for log in glob.glob(os.path.join(root, "seg_logs", "*.log")):
     for line in open(log):
         if line.startswith('{"level"'):
             rec = json.loads(line)
             if "framesPerSecond" in rec:
                 engine.append(rec["seconds"])
+                busy.append(rec.get("pipelineBusySeconds", float("nan")))
             elif "rows" in rec:
                 after.append(rec["msAfterLastFrame"])
 
@@ -41,4 +42,5 @@ if engine:
     wt = float(np.mean(walltime))
     print("per segment (mean): %.2f s wall in WESTPA = engine %.2f s + %.2f s for runseg.sh, westream start-up and teardown;"
           % (wt, float(np.mean(engine)), wt - float(np.mean(engine))))
-    print("pcoord written %.1f ms (median) after the engine's last frame" % float(np.median(after)))
+    print("westream's pipeline computed %.1f ms per segment (median) while the engine ran; pcoord written %.1f ms (median) after the engine's last frame"
+          % (1e3 * float(np.nanmedian(busy)), float(np.median(after))))
