@@ -96,6 +96,18 @@ describe('malformed files name the file and the line', () => {
     expect(() => parsePDB(text, 'bad.pdb')).toThrow(/^bad\.pdb:3: bad x coordinate "1\.x00" in columns 31-38/);
   });
 
+  it('PDB: coordinates read as Number() reads their columns, to float32 (fast path and fallback), CRLF lines', () => {
+    const fields = ['  -0.000', '   0.000', '  +1.500', '    .125', '     12.', '-999.999', '9999.999', '1.23e+02', ' 1.5e-01', '   7    '];
+    for (let k = 0; k < 2000; k++) fields.push(((Math.random() - 0.5) * 2000).toFixed(k % 4).padStart(8).slice(-8));
+    const text = fields.map((f, i) => atom(i + 1, 'CA', f)).join('\r\n') + '\r\nEND\r\n';
+    const top = parsePDB(text, 'coords.pdb');
+    const x = Array.from(top.frames[0].positions.filter((_, i) => i % 3 === 0));
+    expect(x).toEqual(fields.map((f) => Math.fround(Number(f))));
+    expect(Object.is(x[0], -0)).toBe(true);
+    expect(top.names[0]).toBe('CA');
+    expect(top.elements.at(-1)).toBe('C');
+  });
+
   it('PDB: a truncated ATOM record, no atoms at all, models of different sizes', () => {
     expect(() => parsePDB(`${atom(1, 'N', '   1.000')}\nATOM      2  CA  ALA A   1       1.0`, 'short.pdb')).toThrow(
       /^short\.pdb:2: ATOM record too short \(\d+ columns; coordinates end at column 54\)/,

@@ -10,9 +10,46 @@ interface Model {
   line: number;
 }
 
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
+
+/**
+ * The value of a plain decimal ("  -12.345") in columns [from, to) of
+ * `line`, or undefined for anything else (blank, exponents, junk: the
+ * caller falls back to Number and its error). Exact: the digits form an
+ * integer N and N / 10^k rounds once, as Number() of the same text does.
+ */
+function fixedDecimal(line: string, from: number, to: number): number | undefined {
+  let i = from;
+  while (i < to && line.charCodeAt(i) === 32) i++;
+  let negative = false;
+  const sign = line.charCodeAt(i);
+  if (sign === 45 || sign === 43) {
+    negative = sign === 45;
+    i++;
+  }
+  let n = 0;
+  let digits = 0;
+  let decimals = -1;
+  for (; i < to; i++) {
+    const c = line.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      n = n * 10 + (c - 48);
+      digits++;
+      if (decimals >= 0) decimals++;
+    } else if (c === 46 && decimals < 0) {
+      decimals = 0;
+    } else {
+      return undefined;
+    }
+  }
+  if (digits === 0) return undefined;
+  const v = decimals > 0 ? n / POW10[decimals] : n;
+  return negative ? -v : v;
+}
+
 /** Parses PDB text. `file` names it in error messages. Multi-model files give one frame per model. */
 export function parsePDB(text: string, file = 'input.pdb'): Topology {
-  const lines = text.split(/\r?\n/);
+  const lines = text.split('\n'); // trimEnd below drops a \r
   const names: string[] = [];
   const resnames: string[] = [];
   const resids: number[] = [];
@@ -31,17 +68,19 @@ export function parsePDB(text: string, file = 'input.pdb'): Topology {
     throw new TopologyError(file, ln, msg);
   };
   const coordinate = (line: string, ln: number, from: number, axis: string): number => {
+    const v = fixedDecimal(line, from, from + 8);
+    if (v !== undefined) return v;
     const s = line.slice(from, from + 8);
-    const v = Number(s);
-    if (s.trim() === '' || !Number.isFinite(v)) {
+    const w = Number(s);
+    if (s.trim() === '' || !Number.isFinite(w)) {
       fail(ln, `bad ${axis} coordinate "${s.trim()}" in columns ${from + 1}-${from + 8} of ${line.slice(0, 6).trim()} record`);
     }
-    return v;
+    return w;
   };
 
   for (let k = 0; k < lines.length; k++) {
     const ln = k + 1;
-    const line = lines[k].replace(/\s+$/, '');
+    const line = lines[k].trimEnd();
     const record = line.slice(0, 6);
     if (record === 'CRYST1') {
       const v = [line.slice(6, 15), line.slice(15, 24), line.slice(24, 33), line.slice(33, 40), line.slice(40, 47), line.slice(47, 54)].map(Number);
