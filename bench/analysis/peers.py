@@ -168,6 +168,14 @@ def other_sections():
         "values": [float(v) * 10 for v in md.compute_rg(traj, masses=masses)[:3]],
     }
 
+    # --- loading a PDB topology ---------------------------------------------------
+    t = spec["topology"]
+    out["topology"] = {
+        "mdanalysis": timed(lambda: MDAnalysis.Universe(t["file"]), 1),
+        "mdtraj": timed(lambda: md.load_pdb(t["file"]), 1),
+        "natoms": [MDAnalysis.Universe(t["file"]).atoms.n_atoms, md.load_pdb(t["file"]).n_atoms],
+    }
+
     # --- the whole pipeline, per frame ---------------------------------------------
     p = spec["pipeline"]
     xyz = frames_of(p)

@@ -365,6 +365,21 @@ if (!only) {
   });
 }
 
+// Loading a 100k-atom PDB topology: what a pipeline file costs before
+// `westream run` starts the engine (coordinates: the first Rg frame)
+if (!only) {
+  const s = rmsdSets[2];
+  const xyz = ringFrames(s)[0].positions;
+  const c = (v) => v.toFixed(3).padStart(8);
+  const file = path.join(work, 'water100k.pdb');
+  const atoms = Array.from({ length: s.n }, (_, i) => `ATOM  ${String((i % 99999) + 1).padStart(5)} ${i % 3 ? (i % 3 === 1 ? ' HW1' : ' HW2') : ' OW '} SOL W${String((Math.floor(i / 3) % 9999) + 1).padStart(4)}    ${c(xyz[3 * i])}${c(xyz[3 * i + 1])}${c(xyz[3 * i + 2])}  1.00  0.00          ${i % 3 ? ' H' : ' O'}`);
+  fs.writeFileSync(file, `${atoms.join('\n')}\nEND\n`);
+  spec.topology = { file, natoms: s.n };
+  measurements.push(() => {
+    ours.topology = { westream: timed(() => w.readTopology(file), 1), natoms: w.readTopology(file).natoms };
+  });
+}
+
 // A whole declarative pipeline per frame (30k atoms: Na, Cl, 10k waters)
 if (!only) {
   const s = { ...waterBox(10000, RING, 5), passes: 5 };
@@ -432,7 +447,7 @@ for (let r = 0; r < rounds; r++) {
     const wall0 = performance.now();
     const busy0 = busySeconds();
     const cpu0 = process.cpuUsage();
-    ours = { rmsd: {}, rmsd_rotated: {}, distances: {}, rg: {}, pipeline: {} };
+    ours = { rmsd: {}, rmsd_rotated: {}, distances: {}, rg: {}, topology: {}, pipeline: {} };
     for (const m of measurements) m();
     const cpu = process.cpuUsage(cpu0);
     console.log(`round ${r + 1}/${rounds}: westream done, running mdtraj and MDAnalysis on the same frames ...`);
@@ -544,6 +559,19 @@ out('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   targets.push({ what: 'Rg 100k atoms ≤ 50 µs (one core), frames in turn', value: o, goal: 50, atLeast: false, met: o <= 50, unit: 'us' });
   targets.push({ what: `Rg 100k atoms, frames in turn: read floor of the same bytes (coordinates + masses), measured beside it`, value: fl, goal: 50, atLeast: false, met: fl <= 50, unit: 'us' });
   if (!agree(ours.rg.values, peers.rg.values, 1e-3)) out(`(warning: Rg values differ: ${ours.rg.values} vs ${peers.rg.values})`);
+}
+}
+if (spec.topology) {
+out();
+out(`**Loading a topology**: a ${spec.topology.natoms}-atom PDB file (water, coordinates from the first Rg frame), ms; what a pipeline file's topology costs before \`westream run\` starts the engine`);
+out();
+out('| westream `readTopology` | MDAnalysis `Universe(pdb)` | mdtraj `load_pdb` | westream / MDAnalysis | westream / mdtraj |');
+out('|---:|---:|---:|---:|---:|');
+{
+  const o = ours.topology.westream.median / 1e3;
+  const pm = peers.topology.mdanalysis.median / 1e3, pt = peers.topology.mdtraj.median / 1e3;
+  out(`| **${f2(o)}** | ${f2(pm)} | ${f2(pt)} | ${(o / pm).toFixed(3)}× | ${(o / pt).toFixed(3)}× |`);
+  if (ours.topology.natoms !== spec.topology.natoms || peers.topology.natoms.some((n) => n !== spec.topology.natoms)) out(`(warning: atom counts differ: ${ours.topology.natoms} vs ${peers.topology.natoms})`);
 }
 }
 if (spec.pipeline) {
