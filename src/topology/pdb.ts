@@ -20,10 +20,10 @@ const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
  */
 function fixedDecimal(line: string, from: number, to: number): number | undefined {
   let i = from;
-  while (i < to && line.charCodeAt(i) === 32) i++;
+  while (i < to && line.charCodeAt(i) === 32) i++; // ' '
   let negative = false;
   const sign = line.charCodeAt(i);
-  if (sign === 45 || sign === 43) {
+  if (sign === 45 || sign === 43) { // '-' '+'
     negative = sign === 45;
     i++;
   }
@@ -32,11 +32,11 @@ function fixedDecimal(line: string, from: number, to: number): number | undefine
   let decimals = -1;
   for (; i < to; i++) {
     const c = line.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
+    if (c >= 48 && c <= 57) { // '0'..'9'
       n = n * 10 + (c - 48);
       digits++;
       if (decimals >= 0) decimals++;
-    } else if (c === 46 && decimals < 0) {
+    } else if (c === 46 && decimals < 0) { // the first '.'
       decimals = 0;
     } else {
       return undefined;
