@@ -118,8 +118,8 @@ export function addAnalyzeCommand(prog: Command, action: (trajectory: string, op
     .command('analyze')
     .summary('run a pipeline over a finished trajectory file')
     .description(
-      'Decodes TRAJ (XTC, TRR, DCD, AMBER NetCDF or LAMMPS dump; format from its first bytes or\n' +
-        'extension) and runs the pipeline over its frames, as `westream run` would while streaming.\n' +
+      'Decodes TRAJ (XTC, TRR, DCD, AMBER NetCDF or LAMMPS dump; format from its first bytes or ' +
+        'extension) and runs the pipeline over its frames, as `westream run` would while streaming. ' +
         'Exits 1 with a message naming file, frame and byte offset when the file is unreadable.',
     )
     .argument('<trajectory>', 'trajectory file (or named pipe)')

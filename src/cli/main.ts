@@ -31,10 +31,11 @@ Examples:
     .command('run')
     .summary('run an engine command with a private channel and stream its frames')
     .description(
-      'Runs COMMAND in its own process group with WESTREAM_ADDRESS set to a private channel\n' +
-        '(a Unix socket in a 0700 directory, or an abstract socket), streams the frames its\n' +
-        'producer writes into the pipeline, forwards SIGINT/SIGTERM/SIGHUP to the group, and\n' +
-        'exits non-zero when the command fails (its status) or the stream is incomplete (3).',
+      'Runs COMMAND in its own process group with WESTREAM_ADDRESS set to a private channel ' +
+        '(a Unix socket in a 0700 directory, or an abstract socket), streams the frames its ' +
+        'producer writes into the pipeline, forwards SIGINT/SIGTERM/SIGHUP to the group, and ' +
+        'exits non-zero when the command fails (its status) or the stream is incomplete (3). ' +
+        'Its last log line sums the run up: frames, seconds, and how busy the pipeline was.',
     )
     .argument('<command...>', 'engine command and its arguments (put them after --)')
     .option('--pipeline <name>', 'built-in pipeline "print" (a line per frame) or "count", or a pipeline file (.yaml: one pcoord row per frame; see docs/analysis.md)', 'print')
