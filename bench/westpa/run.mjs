@@ -33,7 +33,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { flag, machine as machineInfo, root, writeResults as write } from '../common.mjs';
+import { cpuTicks, flag, foreignPercent, machine as machineInfo, root, writeResults as write } from '../common.mjs';
 
 const here = import.meta.dirname;
 const work = path.join(root, 'bench', '.work', 'westpa');
@@ -94,27 +94,18 @@ const env = {
   OPENMM_PLATFORM: 'CPU',
 };
 
-/** /proc/stat: busy and total jiffies over all CPUs. */
-function cpuStat() {
-  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const total = line.slice(0, 8).reduce((a, b) => a + b, 0);
-  const idle = line[3] + line[4];
-  return { busy: total - idle, total };
-}
-const HZ = 100;
-
 /** Runs cmd under timed.py; returns {wall, cpu, start, end, rc, othersShare}. */
 function timed(cmd, args, { cwd = root, extraEnv = {}, stdout, stderr } = {}) {
   const report = path.join(work, `timed-${process.pid}.json`);
   const pre = ['--json', report, ...(stdout ? ['--stdout', stdout] : []), '--'];
   const errFd = stderr ? fs.openSync(stderr, 'w') : 'ignore';
-  const s0 = cpuStat();
+  const s0 = cpuTicks();
   const r = spawnSync(python, [path.join(here, 'timed.py'), ...pre, cmd, ...args], {
     cwd,
     env: { ...env, ...extraEnv },
     stdio: ['ignore', stdout ? 'ignore' : 'ignore', errFd],
   });
-  const s1 = cpuStat();
+  const s1 = cpuTicks();
   if (typeof errFd === 'number') fs.closeSync(errFd);
   if (r.status !== 0) throw new Error(`timed.py failed for ${cmd} ${args.join(' ')}`);
   const t = JSON.parse(fs.readFileSync(report, 'utf8'));
@@ -122,10 +113,9 @@ function timed(cmd, args, { cwd = root, extraEnv = {}, stdout, stderr } = {}) {
     const tail = stderr && fs.existsSync(stderr) ? fs.readFileSync(stderr, 'utf8').slice(-2000) : '';
     throw new Error(`${cmd} ${args.join(' ')} exited ${t.rc}\n${tail}`);
   }
-  // Share of the machine's CPUs used by other processes during the run
-  // (timed.py's own python start-up and this driver count as "other", ~0.1 s).
-  const total = s1.total - s0.total;
-  t.othersShare = total > 0 ? Math.max(0, (s1.busy - s0.busy - t.cpu * HZ) / total) : 0;
+  // Share of the machine's CPUs used by other processes during the run (not
+  // this driver, timed.py or the command: all reaped children of ours).
+  t.othersShare = foreignPercent(s0, s1) / 100;
   return t;
 }
 

@@ -11,8 +11,9 @@ export class PipelineRun<F> {
   lastFrameAt: bigint;
   readonly outcome: Promise<Outcome>;
   readonly subscription: Subscription;
-  /** performance.now() at the first frame, and ms spent inside the pipeline since. */
+  /** performance.now() at the first frame and at the stream's end, and ms spent inside the pipeline. */
   private firstFrameMs: number | undefined;
+  private endMs: number | undefined;
   private busyMs = 0;
   private settle!: (o: Outcome) => void;
 
@@ -61,8 +62,14 @@ export class PipelineRun<F> {
           subscriber.next(frame);
           this.busyMs += performance.now() - t;
         },
-        error: (e) => subscriber.error(e),
-        complete: () => subscriber.complete(),
+        error: (e) => {
+          this.endMs = performance.now();
+          subscriber.error(e);
+        },
+        complete: () => {
+          this.endMs = performance.now();
+          subscriber.complete();
+        },
       }),
     );
   }
@@ -76,13 +83,14 @@ export class PipelineRun<F> {
 
   /**
    * The closing log line: frames, rate, time from the last frame to now, and
-   * the share of the time since the first frame that the pipeline was busy
-   * (≈ 100 %: the analysis, not the engine, set the pace).
+   * the share of the stream (first frame to its end; not the engine's exit
+   * after it) that the pipeline was busy: ≈ 100 %, the analysis, not the
+   * engine, set the pace.
    */
   summary(natoms: number, source = ''): { fields: Record<string, number>; text: string } {
     const now = process.hrtime.bigint();
     const seconds = Number(now - this.started) / 1e9;
-    const sinceFirst = this.firstFrameMs === undefined ? 0 : performance.now() - this.firstFrameMs;
+    const sinceFirst = this.firstFrameMs === undefined ? 0 : (this.endMs ?? performance.now()) - this.firstFrameMs;
     const busyShare = sinceFirst > 0 ? Math.min(1, this.busyMs / sinceFirst) : 0;
     const fields = {
       frames: this.frames,
