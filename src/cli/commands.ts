@@ -8,6 +8,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 
 import { trajectoryFormats } from '../sources/trajectory-formats.js';
 import type { AnalyzeOptions } from './analyze.js';
+import type { DoctorCliOptions } from './doctor.js';
 import type { PcoordOptions } from './pcoord.js';
 import { builtinPipelines } from './pipelines.js';
 import type { StreamOptions } from './stream.js';
@@ -134,6 +135,35 @@ export function addAnalyzeCommand(prog: Command, action: (trajectory: string, op
 Examples:
   $ westream analyze md.xtc --topology conf.gro --pipeline count
   $ westream analyze dump.lammpstrj --lammps-units real`,
+    )
+    .action(action);
+}
+
+/** Registers `westream doctor` on the program. */
+export function addDoctorCommand(prog: Command, action: (options: DoctorCliOptions) => Promise<void>): Command {
+  return prog
+    .command('doctor')
+    .summary('check that westream works on this node, and what it can stream from')
+    .description(
+      'Checks what westream needs here and prints one line per check: Node and the native addon; a live ' +
+        'round trip through the shared-memory channel (path and abstract sockets), every frame compared bit for bit; ' +
+        'tmpfs and named pipes for unmodified engines; network namespaces for IMD; the Python that engine scripts use, ' +
+        'with westream\'s producer package sending frames over a real channel, OpenMM and its platforms, WESTPA; ' +
+        'the engines on PATH; and west.cfg, read as `westream run` reads it. Exits 1 when a check that westream ' +
+        'needs fails (FAIL), 0 otherwise.',
+    )
+    .option('--python <exe>', 'the Python your engine scripts run under (default: $WESTREAM_PYTHON, else python3 on PATH)')
+    .option('--no-python', 'skip the Python checks')
+    .option('--west-cfg <file>', 'check this west.cfg (default: $WEST_SIM_ROOT/west.cfg, else ./west.cfg)')
+    .option('--json', 'print the results as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ westream doctor                                  # on a compute node, before the first w_run
+  $ westream doctor --python "$(which python)"       # the Python of the active environment
+  $ cd my-simulation && westream doctor --no-python  # also reads ./west.cfg
+  $ westream doctor --json | jq '.checks[] | select(.status == "fail")'`,
     )
     .action(action);
 }

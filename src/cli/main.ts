@@ -4,7 +4,7 @@
 // is given one (see test/cli-startup.test.ts).
 import { Command, Option } from 'commander';
 
-import { addAnalyzeCommand, addImdOptions, addPcoordCommand, addStreamCommand, addTrajectoryOptions, positiveInt, seconds } from './commands.js';
+import { addAnalyzeCommand, addDoctorCommand, addImdOptions, addPcoordCommand, addStreamCommand, addTrajectoryOptions, positiveInt, seconds } from './commands.js';
 
 const VERSION = '0.1.0';
 
@@ -85,6 +85,11 @@ Examples:
   addAnalyzeCommand(prog, async (trajectory, opts) => {
     const { analyze } = await import('./analyze.js');
     prog.setOptionValue('exitCode', await analyze(trajectory, opts, await logger()));
+  });
+
+  addDoctorCommand(prog, async (opts) => {
+    const { doctor } = await import('./doctor.js');
+    prog.setOptionValue('exitCode', await doctor({ ...opts, noPython: (opts.python as unknown) === false, python: opts.python || undefined }));
   });
 
   return prog;

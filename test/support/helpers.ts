@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lastValueFrom, toArray, map, type Observable } from 'rxjs';
 
+import { frameChecksum } from '../../src/core/checksum.js';
 import type { Frame } from '../../src/index.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -12,21 +13,7 @@ export const synthetic = path.join(root, 'build', 'Release', 'westream-synthetic
 export const westreamBin = path.join(root, 'bin', 'westream.cjs');
 export const venvPython = path.join(root, '.venv', 'bin', 'python');
 
-/** FNV-1a over 32-bit words, as westream-synthetic --checksums computes it. */
-export function fnv1a(h: number, a: Float32Array): number {
-  const w = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w[i], 16777619) >>> 0;
-  return h;
-}
-
-export function frameChecksum(f: Frame): number {
-  let h = 2166136261;
-  h = fnv1a(h, f.positions);
-  if (f.velocities) h = fnv1a(h, f.velocities);
-  if (f.forces) h = fnv1a(h, f.forces);
-  if (f.box) h = fnv1a(h, f.box);
-  return h;
-}
+export { fnv1a, frameChecksum } from '../../src/core/checksum.js';
 
 export interface Received {
   index: number;
