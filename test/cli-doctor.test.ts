@@ -56,6 +56,9 @@ describe('westream doctor', () => {
     expect(missing.check('python')).toMatchObject({ status: 'fail' });
     expect(missing.check('python').detail).toContain('/nonexistent/python3 (from --python) does not run');
     expect(missing.check('python').hint).toContain('--python');
+    const notPython = await doctor(['--python', '/bin/echo']); // runs, but is no Python
+    expect(notPython.code).toBe(1);
+    expect(notPython.check('python').detail).toContain('/bin/echo (from --python) printed no report');
 
     const bare = barePython();
     const r = await doctor([], { WESTREAM_PYTHON: bare });

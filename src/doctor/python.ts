@@ -72,7 +72,12 @@ export async function pythonChecks(explicit?: string): Promise<CheckResult[]> {
   if (r.error || r.status !== 0) {
     return [{ name: 'python', status: from === 'PATH' ? 'warn' : 'fail', detail: `${python} (from ${from}) does not run: ${r.error ?? lastLine(r.stderr)}`, hint }];
   }
-  const p = JSON.parse(r.stdout) as Probe;
+  let p: Probe;
+  try {
+    p = JSON.parse(lastLine(r.stdout)) as Probe; // the last line: a sitecustomize may print before it
+  } catch {
+    return [{ name: 'python', status: 'fail', detail: `${python} (from ${from}) printed no report: ${lastLine(r.stdout) || lastLine(r.stderr) || 'nothing'}`, hint }];
+  }
   const out: CheckResult[] = [{ name: 'python', status: 'ok', detail: `${p.executable} (from ${from}), Python ${p.python}`, data: { executable: p.executable, version: p.python } }];
   out.push(await producerCheck(python, p, from === 'PATH' ? 'warn' : 'fail'));
   out.push(openmmCheck(p));
