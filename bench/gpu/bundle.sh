@@ -61,6 +61,8 @@ tar -xJf "$here/build.tar.xz"
 "$py" -m pip install -q --no-index --no-deps --no-compile --disable-pip-version-check "$here"/wheels/*.whl
 "$py" -m pip install -q --no-index --no-deps --no-build-isolation --disable-pip-version-check ./python
 export WESTREAM_PYTHON=$py PYTHONUNBUFFERED=1
+# Pre-flight: the node's facts (OpenMM platforms and why CUDA would not load, the channel); the bench says the rest.
+node bin/westream.cjs doctor --python "$py" 2>&1 || echo "westream doctor found problems (above); running the benchmark anyway"
 if [[ ${1:-} == westpa ]]; then shift; exec node bench/westpa/run.mjs "$@"; fi
 exec bench/gpu/run.sh "$@"
 RUN
