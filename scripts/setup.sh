@@ -2,7 +2,9 @@
 # Sets up this checkout on a fresh machine: system packages (Debian, as root),
 # node modules with the native addon (cmake-js) and the TypeScript build,
 # and a Python virtual environment (.venv) with the pinned PyPI packages and
-# the westream Python package. Safe to run again; skips what is done.
+# the westream Python package. Safe to run again: present system packages
+# and an up-to-date .venv are skipped; npm ci runs every time (it rebuilds
+# the addon and dist/ from the sources).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

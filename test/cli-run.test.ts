@@ -47,6 +47,29 @@ describe('westream run', () => {
     expect(fs.existsSync(path.dirname(m[1]))).toBe(false);
   });
 
+  it('--via-stream with --trajectory or --imd: refused before anything starts (the stream side only takes the channel)', async () => {
+    for (const other of [['--trajectory', 'md.xtc'], ['--imd', 'gromacs']]) {
+      const r = await westream(['run', '--via-stream', ...other, '--pipeline', 'pcoord.yaml', '--', 'sh', '-c', 'echo started >&2']).exit;
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`error: option '--via-stream' cannot be used with option '${other[0]} <`);
+      expect(r.stderr).not.toContain('started');
+    }
+  });
+
+  it('a WESTPA segment with --pcoord-len: a wrong row count names --pcoord-len (not west.cfg) and leaves an empty return file', async () => {
+    const sim = tmpdir('westream-pcoord-len-');
+    fs.writeFileSync(path.join(sim, 'two.pdb'), 'ATOM      1 NA    NA A   1       0.000   0.000   0.000  1.00  0.00          NA\nATOM      2 CL    CL A   2       3.000   0.000   0.000  1.00  0.00          CL\nEND\n');
+    fs.writeFileSync(path.join(sim, 'pcoord.yaml'), 'topology: two.pdb\npcoord:\n  - distance: {a: name NA, b: name CL}\n');
+    const ret = path.join(sim, 'pcoord.txt');
+    fs.writeFileSync(ret, 'stale\n');
+    const env = { WEST_SIM_ROOT: sim, WEST_CURRENT_ITER: '1', WEST_CURRENT_SEG_ID: '0', WEST_CURRENT_SEG_DATA_REF: sim, WEST_CURRENT_SEG_INITPOINT_TYPE: 'SEG_INITPOINT_CONTINUES', WEST_PCOORD_RETURN: ret };
+    const r = await westream(['run', '--pipeline', path.join(sim, 'pcoord.yaml'), '--pcoord-len', '5', '--', synthetic, '--atoms', '2', '--frames', '3'], env).exit;
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('3 pcoord rows, but --pcoord-len is 5');
+    expect(fs.readFileSync(ret, 'utf8')).toBe('');
+    fs.rmSync(sim, { recursive: true, force: true });
+  });
+
   it('passes the command\'s failure on as its exit status', async () => {
     const r = await westream(['run', '--', 'sh', '-c', `${synthetic} --frames 2 && exit 4`]).exit;
     expect(r.code).toBe(4);

@@ -155,7 +155,7 @@ function westreamLog(file) {
     try {
       const j = JSON.parse(line);
       if (/wrote \d+ pcoord rows/.test(j.msg)) out.wrote = j;
-      if (/^streamed \d+ frames/.test(j.msg)) out.streamed = j;
+      if (/^streamed \d+ frames? /.test(j.msg)) out.streamed = j;
     } catch {}
   }
   return out;

@@ -124,8 +124,8 @@ export function addAnalyzeCommand(prog: Command, action: (trajectory: string, op
         'Exits 1 with a message naming file, frame and byte offset when the file is unreadable.',
     )
     .argument('<trajectory>', 'trajectory file (or named pipe)')
-    .option('--topology <file>', 'topology (PDB, GRO, prmtop, PSF) for pipelines that select atoms')
-    .option('--pipeline <name>', `built-in pipeline: ${builtinPipelines.map((p) => `"${p}"`).join(' or ')}`, 'print')
+    .option('--topology <file>', 'refuse a trajectory whose atom count differs from this topology\'s (PDB, GRO, prmtop, PSF; a pipeline file names its own)')
+    .option('--pipeline <name>', `built-in pipeline ${builtinPipelines.map((p) => `"${p}"`).join(' or ')}, or a pipeline file (.yaml: one pcoord row per frame; see docs/analysis.md)`, 'print')
     .addOption(new Option('--format <format>', 'trajectory format (default: detected)').choices([...trajectoryFormats]))
     .option('--lammps-units <style>', 'units of a LAMMPS dump without ITEM: UNITS (real, metal, ...)')
     .option('--follow', 'follow a growing file until interrupted')
@@ -133,7 +133,8 @@ export function addAnalyzeCommand(prog: Command, action: (trajectory: string, op
       'after',
       `
 Examples:
-  $ westream analyze md.xtc --topology conf.gro --pipeline count
+  $ westream analyze md.xtc --pipeline count
+  $ westream analyze md.xtc --pipeline pcoord.yaml            # the rows \`westream run\` would have written
   $ westream analyze dump.lammpstrj --lammps-units real`,
     )
     .action(action);

@@ -16,6 +16,7 @@ export function program(): Command {
       new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
     )
     .showHelpAfterError()
+    .configureHelp({ showGlobalOptions: true }) // --log-level shows in every command's help
     .addHelpText(
       'after',
       `
@@ -46,7 +47,12 @@ Examples:
     .option('--kill-grace <seconds>', 'after SIGTERM, wait this long before SIGKILL', seconds, 5)
     .option('--west-cfg <file>', 'WESTPA segment: west.cfg with pcoord_len/pcoord_ndim (default: $WEST_SIM_ROOT/west.cfg)')
     .option('--pcoord-len <n>', 'WESTPA segment: expected pcoord rows, instead of west.cfg', positiveInt)
-    .option('--via-stream', 'WESTPA segment: stream to this segment\'s `westream stream` process (stream_trajectory) and write the pcoords it sends back')
+    .addOption(
+      new Option('--via-stream', 'WESTPA segment: stream to this segment\'s `westream stream` process (stream_trajectory) and write the pcoords it sends back; the engine streams over the channel (not with --trajectory or --imd)').conflicts([
+        'trajectory',
+        'imd',
+      ]),
+    )
     .option('--stream-wait <seconds>', 'with --via-stream: wait this long for the stream side, then analyse locally', seconds, 10)
     .option('--start <structure>', 'WESTPA segment: pcoord row 0 from this structure (.pdb/.gro) when the engine does not stream its start point')
     .addHelpText(

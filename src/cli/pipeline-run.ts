@@ -104,7 +104,7 @@ export class PipelineRun<F> {
     const pace = busyShare >= 0.9 ? ' (the analysis paced the stream: fewer or cheaper measures, or fewer frames, would shorten it)' : '';
     return {
       fields,
-      text: `streamed ${this.frames} frames of ${natoms} atoms${source} in ${seconds.toFixed(3)} s; pipeline busy ${Math.round(busyShare * 100)} % of the time since the first frame${pace}`,
+      text: `streamed ${this.frames} frame${this.frames === 1 ? '' : 's'} of ${natoms} atoms${source} in ${seconds.toFixed(3)} s; pipeline busy ${Math.round(busyShare * 100)} % of the time since the first frame${pace}`,
     };
   }
 }

@@ -5,7 +5,7 @@ import { capture, which, type CheckResult } from './check.js';
 
 const ENGINES: { name: string; executables: string[]; how: string }[] = [
   { name: 'gromacs', executables: ['gmx', 'gmx_mpi', 'gmx_d'], how: '`run --trajectory traj.xtc` or `run --imd gromacs`' },
-  { name: 'lammps', executables: ['lmp', 'lmp_serial', 'lmp_mpi'], how: '`run --trajectory dump.lammpstrj` or `run --imd lammps`' },
+  { name: 'lammps', executables: ['lmp', 'lmp_serial', 'lmp_mpi'], how: '`run --trajectory dump.lammpstrj -- lmp -in in.lj -var traj dump.lammpstrj` (the dump named on the command line) or `run --imd lammps`' },
   { name: 'namd', executables: ['namd3', 'namd2'], how: '`run --trajectory out.dcd` or `run --imd namd`' },
   { name: 'amber', executables: ['pmemd.cuda', 'pmemd', 'sander'], how: '`run --trajectory mdcrd.nc`' },
 ];

@@ -27,11 +27,11 @@ export function writeAtomically(file: string, text: string | Buffer): void {
   }
 }
 
-/** Checks rows × columns against west.cfg before anything is written. */
-export function checkPcoordShape(rows: ArrayLike<number>[], len: number, ndim: number, context: string): void {
+/** Checks rows × columns against west.cfg (or `lenFrom`, e.g. --pcoord-len) before anything is written. */
+export function checkPcoordShape(rows: ArrayLike<number>[], len: number, ndim: number, context: string, lenFrom = "west.cfg's pcoord_len"): void {
   if (rows.length !== len) {
     throw new PcoordShapeError(
-      `${context}: ${rows.length} pcoord rows, but west.cfg's pcoord_len is ${len} ` +
+      `${context}: ${rows.length} pcoord rows, but ${lenFrom} is ${len} ` +
         `(row 0 is the start point, then one row per frame: expected ${len - 1} frames after the start, got ${rows.length - 1})`,
     );
   }

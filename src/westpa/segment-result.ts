@@ -67,7 +67,7 @@ export function writeSegmentResult(env: SegmentEnv, shape: SegmentShape, rows: P
   const context = segmentName(env);
   try {
     const pcoord = rows.map((r) => r.pcoord);
-    checkPcoordShape(pcoord, shape.pcoordLen, shape.pcoordNdim, context);
+    checkPcoordShape(pcoord, shape.pcoordLen, shape.pcoordNdim, context, shape.source === '--pcoord-len' ? '--pcoord-len' : undefined);
     for (const a of aux) {
       const values = rows.map((r) => r.aux[a.name]);
       if (a.loader === 'npy_loader' || a.loader === 'numpy_loader') writeNpy(a.file, values);
