@@ -81,3 +81,33 @@ describe('westream run --trajectory', () => {
     expect(fs.readdirSync(dir).filter((n) => n.startsWith('westream-'))).toEqual(before);
   });
 });
+
+describe('westream analyze: progress', () => {
+  it('a long file: progress lines (frames, % of the file, rate) as it goes, none with --progress 0', async () => {
+    const file = path.join(dir, 'long.lammpstrj');
+    const natoms = 400;
+    const atoms = Array.from({ length: natoms }, (_, i) => `${i + 1} 1 ${(i % 10) + 0.5} ${Math.floor(i / 10) % 10 + 0.5} ${Math.floor(i / 100) + 0.5}`).join('\n');
+    const fd = fs.openSync(file, 'w');
+    for (let k = 0; k < 4000; k++) {
+      fs.writeSync(fd, `ITEM: TIMESTEP\n${k}\nITEM: NUMBER OF ATOMS\n${natoms}\nITEM: BOX BOUNDS pp pp pp\n0 10\n0 10\n0 10\nITEM: ATOMS id type x y z\n${atoms}\n`);
+    }
+    fs.closeSync(fd);
+    const run = async (progress: string) => {
+      const r = await westream(['analyze', file, '--pipeline', 'count', '--lammps-units', 'real', '--progress', progress]).exit;
+      expect(r.code, r.stderr).toBe(0);
+      return r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; frames: number; percent?: number });
+    };
+    const logs = await run('0.01');
+    const progress = logs.filter((l) => l.msg.startsWith(`analyzing ${file}: `));
+    expect(progress.length).toBeGreaterThan(0);
+    for (const [k, p] of progress.entries()) {
+      expect(p.msg).toMatch(/: \d+ frames, \d+ % of the file, \d+ frames\/s$/);
+      expect(p.percent).toBeGreaterThan(0);
+      expect(p.percent).toBeLessThanOrEqual(100);
+      expect(p.frames).toBeLessThanOrEqual(4000);
+      if (k > 0) expect(p.frames).toBeGreaterThan(progress[k - 1].frames);
+    }
+    expect(logs.at(-1)).toMatchObject({ frames: 4000 });
+    expect((await run('0')).some((l) => l.msg.startsWith('analyzing '))).toBe(false);
+  });
+});

@@ -15,6 +15,8 @@ export interface AnalyzeOptions {
   format?: TrajectoryFormat;
   lammpsUnits?: string;
   follow?: boolean;
+  /** Seconds between progress lines on a long file (0: none). */
+  progress?: number;
 }
 
 /** Exit status for an unreadable trajectory. */
@@ -49,6 +51,7 @@ export async function analyze(trajectory: string, options: AnalyzeOptions, log: 
     format: options.format,
     follow: options.follow,
     lammpsUnits: options.lammpsUnits,
+    onProgress: progressReporter(trajectory, options, log),
     onOpen: (info) => {
       natoms = info.natoms;
       log.debug({ ...info }, 'trajectory open');
@@ -76,4 +79,32 @@ export async function analyze(trajectory: string, options: AnalyzeOptions, log: 
     `analyzed ${frames} frames of ${natoms} atoms in ${seconds.toFixed(3)} s`,
   );
   return 0;
+}
+
+/**
+ * Progress lines for a long, finished file: every `options.progress` seconds,
+ * frames so far, the share of the file decoded and the rate.
+ */
+function progressReporter(trajectory: string, options: AnalyzeOptions, log: Logger) {
+  const every = (options.progress ?? 5) * 1000;
+  let size = 0;
+  try {
+    const st = fs.statSync(trajectory);
+    if (st.isFile()) size = st.size;
+  } catch {
+    // the reader reports a missing file
+  }
+  if (every <= 0 || size === 0 || options.follow) return undefined;
+  const t0 = performance.now();
+  let next = t0 + every;
+  return ({ frames, bytes }: { frames: number; bytes: number }) => {
+    const now = performance.now();
+    if (now < next) return;
+    next = now + every;
+    const percent = (100 * bytes) / size;
+    log.info(
+      { frames, percent: +percent.toFixed(1), framesPerSecond: +((1000 * frames) / (now - t0)).toFixed(1) },
+      `analyzing ${trajectory}: ${frames} frames, ${percent.toFixed(0)} % of the file, ${((1000 * frames) / (now - t0)).toFixed(0)} frames/s`,
+    );
+  };
 }

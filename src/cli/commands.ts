@@ -129,6 +129,7 @@ export function addAnalyzeCommand(prog: Command, action: (trajectory: string, op
     .addOption(new Option('--format <format>', 'trajectory format (default: detected)').choices([...trajectoryFormats]))
     .option('--lammps-units <style>', 'units of a LAMMPS dump without ITEM: UNITS (real, metal, ...)')
     .option('--follow', 'follow a growing file until interrupted')
+    .option('--progress <seconds>', 'a progress line (frames, % of the file, rate) this often on a long file; 0: none', seconds, 5)
     .addHelpText(
       'after',
       `

@@ -39,6 +39,8 @@ export interface TrajectoryOptions {
   pollInterval?: number;
   /** Called once the format is known, before the first frame. */
   onOpen?: (info: TrajectoryInfo) => void;
+  /** Called after each batch of frames (at most every 20 ms of decoding): frames so far and bytes decoded. */
+  onProgress?: (progress: { frames: number; bytes: number }) => void;
 }
 
 export interface TrajectoryInfo {
@@ -203,6 +205,7 @@ function follow(path: string, options: TrajectoryOptions, subscriber: Subscriber
           break;
         }
       }
+      if (opened) options.onProgress?.({ frames: meta[Meta.Frames], bytes: meta[Meta.Offset] });
     } catch (e) {
       teardown();
       subscriber.error(new TrajectoryError((e as Error).message));
