@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 
 import { loadPipeline } from '../pipeline/index.js';
-import { writeRows } from '../westpa/return-files.js';
+import { checkWritable, clearReturnFile, writeRows } from '../westpa/return-files.js';
 import { structureRow } from '../westpa/structure-pcoord.js';
 import { findWestConfig, readWestConfig } from '../westpa/west-config.js';
 import type { Logger } from './logger.js';
@@ -19,6 +19,7 @@ export interface PcoordOptions {
 export function pcoord(options: PcoordOptions, log: Logger): number {
   const target = options.out ?? process.env.WEST_PCOORD_RETURN;
   try {
+    if (target && target !== '-') checkWritable(target, options.out ? '--out' : 'WEST_PCOORD_RETURN');
     const pipeline = loadPipeline(options.pipeline);
     const row = structureRow(options.structure, pipeline);
     const cfg = findWestConfig(options.westCfg);
@@ -37,7 +38,7 @@ export function pcoord(options: PcoordOptions, log: Logger): number {
     log.debug({ pcoord: Array.from(row.pcoord) }, `pcoord of ${options.structure}`);
     return 0;
   } catch (e) {
-    if (target && target !== '-' && fs.existsSync(target)) fs.truncateSync(target, 0);
+    if (target && target !== '-' && fs.existsSync(target) && fs.statSync(target).isFile()) clearReturnFile(target);
     log.error((e as Error).message);
     return 1;
   }

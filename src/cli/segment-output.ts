@@ -5,6 +5,7 @@ import { map, tap, type Observable } from 'rxjs';
 
 import type { Frame } from '../core/frame.js';
 import { formatRow, loadPipeline, type PcoordRow, type Pipeline } from '../pipeline/index.js';
+import { checkWritable } from '../westpa/return-files.js';
 import { readSegmentEnv, segmentName, type SegmentEnv } from '../westpa/segment-env.js';
 import {
   auxTargets,
@@ -35,6 +36,8 @@ export function planSegment(options: OutputOptions, log: Logger): SegmentPlan {
   const shape = segmentShape(config, { pcoordLen: options.pcoordLen }, pipeline.pcoordLabels.length);
   const { targets, unused } = auxTargets(env, config, pipeline.aux);
   if (unused.length) log.debug(`pipeline datasets not requested by WESTPA: ${unused.join(', ')}`);
+  checkWritable(env.pcoordReturn, 'WEST_PCOORD_RETURN');
+  for (const t of targets) checkWritable(t.file, `WEST_${t.name.toUpperCase()}_RETURN`);
   return { env, pipeline, shape, aux: targets };
 }
 

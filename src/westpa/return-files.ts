@@ -1,6 +1,7 @@
 // Writing what WESTPA reads back: the pcoord and auxiliary dataset files
 // (reference: westpa-contract.md §3, §5). Files appear complete or not at
 // all: rows go to a temporary file next to the target, renamed into place.
+// Every error names the file and why, never the temporary file.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -15,15 +16,76 @@ function formatRow(row: ArrayLike<number>): string {
   return s;
 }
 
-/** Writes `text` to `file` atomically (temp file in the same directory, then rename). */
+/** Why a return file cannot be written, without the temporary file's name. */
+function reason(e: NodeJS.ErrnoException, file: string): string {
+  switch (e.code) {
+    case 'ENOENT':
+      return `its directory ${path.dirname(file)} does not exist`;
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EROFS':
+      return 'read-only file system';
+    default:
+      return e.message;
+  }
+}
+
+/**
+ * Writes `text` to `file` so that it appears complete or not at all: a
+ * temporary file next to it, renamed over it. A symlink is followed (the
+ * file it names is replaced, not the link); a target that is not a regular
+ * file (a FIFO, /dev/stdout) is written into, never replaced; a directory
+ * that refuses the temporary file falls back to rewriting the file in place.
+ */
 export function writeAtomically(file: string, text: string | Buffer): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.westream-${process.pid}.tmp`);
+  let target = file;
+  let st: fs.Stats | undefined;
   try {
-    fs.writeFileSync(tmp, text, { mode: 0o600 });
-    fs.renameSync(tmp, file);
+    target = fs.realpathSync(file);
+    st = fs.statSync(target);
+  } catch {
+    // absent (or a dangling link): created below
+  }
+  try {
+    if (st?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (st && !st.isFile()) {
+      fs.writeFileSync(target, text);
+      return;
+    }
+    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.westream-${process.pid}.tmp`);
+    try {
+      fs.writeFileSync(tmp, text, { mode: 0o600 });
+      fs.renameSync(tmp, target);
+    } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      const code = (e as NodeJS.ErrnoException).code;
+      if (!(st && (code === 'EACCES' || code === 'EPERM' || code === 'EROFS'))) throw e;
+      fs.writeFileSync(target, text); // the file is writable, its directory is not
+    }
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
+    throw new Error(`cannot write ${file}: ${reason(e as NodeJS.ErrnoException, file)}`);
+  }
+}
+
+/** Throws (naming `what`) unless `file` can be written: checked before an engine starts. */
+export function checkWritable(file: string, what: string): void {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    // absent: its directory must take it
+  }
+  try {
+    if (st?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (st) fs.accessSync(file, fs.constants.W_OK);
+    else fs.accessSync(path.dirname(path.resolve(file)), fs.constants.W_OK | fs.constants.X_OK);
+  } catch (e) {
+    throw new Error(`cannot write ${what} (${file}): ${reason(e as NodeJS.ErrnoException, file)}`);
   }
 }
 
