@@ -124,6 +124,51 @@ describe('selection semantics', () => {
     expect(() => g.indices).toThrow(/depends on coordinates/);
   });
 
+  it('long flat and/or chains work (no recursion per term), static and dynamic', () => {
+    const ids = (s: string) => Array.from(top.select(s, { allowEmpty: true }).indices);
+    // 100 000 terms: resid 1..5 repeated, so the answer is resid 1-5
+    const flat = Array.from({ length: 100_000 }, (_, k) => `resid ${(k % 5) + 1}`).join(' or ');
+    expect(ids(flat)).toEqual(ids('resid 1-5'));
+    // a mixed chain still binds from the left: ((((a or b) and c) or d) ...)
+    const mixed = Array.from({ length: 5000 }, () => 'name CA or name N').join(' and ') + ' and resid 3';
+    expect(ids(mixed)).toEqual(ids('(name CA or name N) and resid 3'));
+    // a dynamic chain (compiled per frame)
+    const s = system('openmm');
+    const t = readTopology(path.join(s.dir, 'system.prmtop'));
+    const f = s.frames[0];
+    const dyn = Array.from({ length: 3000 }, (_, k) => `(around 3 resid ${(k % 3) + 1})`).join(' or ');
+    expect(Array.from(t.select(dyn).at(f))).toEqual(Array.from(t.select('(around 3 resid 1) or (around 3 resid 2) or (around 3 resid 3)').at(f)));
+  });
+
+  it('nesting up to 500 levels works; deeper is a clear SelectionError, not a stack overflow', () => {
+    const ids = (s: string) => Array.from(top.select(s, { allowEmpty: true }).indices);
+    const nested = (d: number) => '('.repeat(d) + 'resid 3' + ')'.repeat(d);
+    expect(ids(nested(500))).toEqual(ids('resid 3'));
+    expect(ids('not '.repeat(500) + 'resid 3')).toEqual(ids('resid 3'));
+    for (const [sel, pos] of [
+      [nested(501), 500],
+      [nested(100_000), 500],
+      ['not '.repeat(20_000) + 'resid 3', 2000],
+      ['byres '.repeat(600) + 'resid 3', 3000],
+    ] as [string, number][]) {
+      let err: unknown;
+      try {
+        parseSelection(sel);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(SelectionError);
+      const e = err as SelectionError;
+      expect(e.message).toMatch(/^selection nested too deeply \(more than 500 levels/);
+      expect(e.position).toBe(pos);
+      expect(e.message).toContain(`at character ${pos + 1} of selection "…`);
+      // a long selection is quoted around the culprit only, with the caret under it
+      const [, quoted, caret] = e.message.split('\n');
+      expect(quoted.length).toBeLessThan(200);
+      expect(quoted[caret.indexOf('^')]).toBe(sel[pos]);
+    }
+  });
+
   it('a selection that matches nothing is an error unless allowed', () => {
     expect(() => top.select('resname XYZ')).toThrow(/selection "resname XYZ" matches no atoms in .*system\.pdb/);
     expect(top.select('resname XYZ', { allowEmpty: true }).length).toBe(0);

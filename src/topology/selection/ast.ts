@@ -60,9 +60,31 @@ export function isDynamic(n: Node): boolean {
     case 'byres':
       return isDynamic(n.sel);
     case 'and':
-    case 'or':
-      return isDynamic(n.a) || isDynamic(n.b);
+    case 'or': {
+      // Iteratively along the chain: a flat `a or b or ...` is as deep as it is long.
+      const { first, rest } = chain(n);
+      return isDynamic(first) || rest.some((r) => isDynamic(r.sel));
+    }
     default:
       return false;
   }
+}
+
+export type ChainLink = { op: 'and' | 'or'; sel: Node };
+
+/**
+ * A left-associative `and`/`or` chain, unrolled: `a or b and c` is the tree
+ * ((a or b) and c), returned as a, [or b, and c]. The parser builds such
+ * chains one level deep per term, so walking them by recursion would overflow
+ * the stack on long selections; every traversal goes through this instead.
+ */
+export function chain(n: Node): { first: Node; rest: ChainLink[] } {
+  const rest: ChainLink[] = [];
+  let node = n;
+  while (node.kind === 'and' || node.kind === 'or') {
+    rest.push({ op: node.kind, sel: node.b });
+    node = node.a;
+  }
+  rest.reverse();
+  return { first: node, rest };
 }

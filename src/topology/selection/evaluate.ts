@@ -5,7 +5,7 @@
 import { kernelBox, kernels } from '../../analysis/native-kernels.js';
 import { isPeriodic, minimumImage } from '../../analysis/pbc.js';
 import type { Topology } from '../topology.js';
-import { isDynamic, type Node, type SameProperty } from './ast.js';
+import { chain, isDynamic, type Node, type SameProperty } from './ast.js';
 import { globToRegExp } from './parser.js';
 
 /** Residue names MDAnalysis recognises (MDAnalysis/core/selection.py). */
@@ -60,14 +60,17 @@ export function compile(node: Node, top: Topology): Evaluator {
     }
     case 'and':
     case 'or': {
-      const a = compile(node.a, top);
-      const b = compile(node.b, top);
-      const and = node.kind === 'and';
+      // The whole chain at once (iteratively: a flat chain may have 100 000 terms).
+      const { first, rest } = chain(node);
+      const head = compile(first, top);
+      const links = rest.map((r) => ({ and: r.op === 'and', sel: compile(r.sel, top) }));
       return (c) => {
-        const x = a(c);
-        const y = b(c);
-        const out = new Uint8Array(n);
-        for (let i = 0; i < n; i++) out[i] = and ? x[i] & y[i] : x[i] | y[i];
+        const out = Uint8Array.from(head(c));
+        for (const link of links) {
+          const y = link.sel(c);
+          if (link.and) for (let i = 0; i < n; i++) out[i] &= y[i];
+          else for (let i = 0; i < n; i++) out[i] |= y[i];
+        }
         return out;
       };
     }
@@ -252,9 +255,13 @@ function staticMask(node: Node, top: Topology): Uint8Array {
     }
     case 'and':
     case 'or': {
-      const a = staticMask(node.a, top);
-      const b = staticMask(node.b, top);
-      for (let i = 0; i < n; i++) out[i] = node.kind === 'and' ? a[i] & b[i] : a[i] | b[i];
+      const { first, rest } = chain(node);
+      out.set(staticMask(first, top));
+      for (const link of rest) {
+        const m = staticMask(link.sel, top);
+        if (link.op === 'and') for (let i = 0; i < n; i++) out[i] &= m[i];
+        else for (let i = 0; i < n; i++) out[i] |= m[i];
+      }
       return out;
     }
     case 'string': {

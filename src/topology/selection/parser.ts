@@ -50,8 +50,18 @@ const INT_RANGE = /^(-?\d+)\s*(?::|-|to)\s*(-?\d+)$/;
 const FLOAT = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 const FLOAT_RANGE = /^([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?::|-|to)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)$/;
 
+/**
+ * Deepest nesting of parentheses, `not` and the operators that take a
+ * selection (around, byres, same ... as, ...) the parser accepts: each level
+ * costs a few stack frames here and in the evaluator, and no real selection
+ * comes near it. Flat `and`/`or` chains are not nesting: any length works.
+ */
+export const MAX_SELECTION_DEPTH = 500;
+
 class Parser {
   private i = 0;
+  /** Levels of nesting open (the whole selection is level 0). */
+  private depth = -1;
   constructor(
     private readonly sel: string,
     private readonly tokens: Token[],
@@ -87,6 +97,20 @@ class Parser {
   }
 
   private expression(p: number): Node {
+    // p = 4: the right operand of and/or, the same level as its left.
+    const nests = p !== 4;
+    if (nests && ++this.depth > MAX_SELECTION_DEPTH) {
+      this.fail(this.tokens[Math.max(0, this.i - 1)], `selection nested too deeply (more than ${MAX_SELECTION_DEPTH} levels of parentheses, "not" or operators)`);
+    }
+    try {
+      return this.chain(p);
+    } finally {
+      if (nests) this.depth--;
+    }
+  }
+
+  /** `a and b or c ...`: left to right, in a loop (a chain of any length costs no stack). */
+  private chain(p: number): Node {
     let left = this.subexpression();
     for (;;) {
       const t = this.peek();

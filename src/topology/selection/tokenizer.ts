@@ -16,8 +16,18 @@ export class SelectionError extends Error {
     /** 0-based offset of the offending character (the end of the string when something is missing). */
     readonly position: number,
   ) {
-    super(`${reason} at character ${position + 1} of selection "${selection}"\n  ${selection}\n  ${' '.repeat(position)}^`);
+    const { text, caret } = excerpt(selection, position);
+    super(`${reason} at character ${position + 1} of selection "${text}"\n  ${text}\n  ${' '.repeat(caret)}^`);
   }
+}
+
+/** A long selection is quoted only around the offending character (a 100 000-term one would flood the log). */
+function excerpt(selection: string, position: number, width = 60): { text: string; caret: number } {
+  if (selection.length <= 2 * width + 20) return { text: selection, caret: position };
+  const from = Math.max(0, position - width);
+  const to = Math.min(selection.length, position + width);
+  const head = from > 0 ? '…' : '';
+  return { text: head + selection.slice(from, to) + (to < selection.length ? '…' : ''), caret: position - from + head.length };
 }
 
 /** Splits at whitespace; parentheses are tokens of their own (as MDAnalysis). */
