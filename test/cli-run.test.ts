@@ -70,6 +70,30 @@ describe('westream run', () => {
     fs.rmSync(sim, { recursive: true, force: true });
   });
 
+  it('bad channel options and a bad stdout: a clear error and a non-zero exit, no stack trace', async () => {
+    const dir = tmpdir('westream-badopt-');
+    fs.writeFileSync(path.join(dir, 'plain'), 'not a socket');
+    const cases: [string[], number, string][] = [
+      [['--nslots', '1025'], 1, "option '--nslots <n>' argument '1025' is invalid. expected at most 1024 slots"],
+      [['--address', path.join(dir, 'no', 'x.sock')], 2, `cannot listen on the channel: cannot create westream channel: binding channel socket ${path.join(dir, 'no', 'x.sock')}: No such file or directory`],
+      [['--address', path.join(dir, 'plain')], 2, 'Address already in use (a file that is not a socket is there: pick another address)'],
+      [['--address', 'x'.repeat(173)], 2, 'channel address is 173 bytes, the limit for a Unix socket is 107'],
+    ];
+    for (const [opts, code, message] of cases) {
+      const r = await westream(['run', ...opts, '--', synthetic, '--frames', '1']).exit;
+      expect(r.code, r.stderr).toBe(code);
+      expect(r.stderr).toContain(message);
+      expect(r.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m); // no stack trace
+    }
+    const full = await start('sh', ['-c', `"${process.execPath}" "${westreamBin}" run -- ${synthetic} --frames 3 > /dev/full`], { WESTREAM_LOG_LEVEL: 'info' }).exit;
+    expect(full.code).toBe(1);
+    expect(full.stderr).toContain('westream: cannot write to standard output (ENOSPC): its lines are lost');
+    const loud = await westream(['run', '--pipeline', 'count', '--', synthetic, '--frames', '2'], { WESTREAM_LOG_LEVEL: 'loud' }).exit;
+    expect(loud.code).toBe(0);
+    expect(loud.stderr).toContain('westream: WESTREAM_LOG_LEVEL=loud is not a log level (trace, debug, info, warn, error, silent); using info');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('passes the command\'s failure on as its exit status', async () => {
     const r = await westream(['run', '--', 'sh', '-c', `${synthetic} --frames 2 && exit 4`]).exit;
     expect(r.code).toBe(4);

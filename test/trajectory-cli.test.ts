@@ -41,7 +41,7 @@ describe('westream run --trajectory', () => {
     expect(r.code, r.stderr).toBe(0);
     const logs = r.stderr.trim().split('\n').map((l) => JSON.parse(l));
     expect(logs.find((l) => /^streamed/.test(l.msg))).toMatchObject({ frames: 4, natoms: 30, format: 'netcdf' });
-    expect(logs.pop().msg).toBe(`kept the trajectory as ${kept}`);
+    expect(logs.map((l) => l.msg)).toContain(`kept the trajectory as ${kept}`); // before the summary: a failed copy fails the run
     expect(fs.readFileSync(kept)).toEqual(fs.readFileSync(path.join(dir, 'small.nc')));
   });
 
@@ -79,6 +79,35 @@ describe('westream run --trajectory', () => {
     const r = await westream(['run', '--trajectory', 'a.xtc', '--tmpfs-dir', dir, '--', '/nonexistent/engine', 'a.xtc']).exit;
     expect(r.code).toBe(127);
     expect(fs.readdirSync(dir).filter((n) => n.startsWith('westream-'))).toEqual(before);
+  });
+});
+
+describe('westream run --trajectory: bad places', () => {
+  it('an unwritable --keep-trajectory or --tmpfs-dir: exit 2 before the engine starts', async () => {
+    const marker = path.join(dir, 'engine-ran');
+    const engine = ['--', 'sh', '-c', `touch ${marker}`];
+    const keep = await westream(['run', '--trajectory', 'seg.xtc', '--keep-trajectory', path.join(dir, 'no', 'k.xtc'), ...engine]).exit;
+    expect(keep.code).toBe(2);
+    expect(keep.stderr).toContain(`cannot write --keep-trajectory (${path.join(dir, 'no', 'k.xtc')}): its directory ${path.join(dir, 'no')} does not exist`);
+    const tmpfs = await westream(['run', '--trajectory', 'seg.xtc', '--tmpfs-dir', path.join(dir, 'none'), ...engine]).exit;
+    expect(tmpfs.code).toBe(2);
+    expect(tmpfs.stderr).toContain(`cannot create a private directory in ${path.join(dir, 'none')}: it does not exist; give --tmpfs-dir a writable directory`);
+    expect(fs.existsSync(marker)).toBe(false);
+  });
+
+  it('a trajectory that cannot be kept after all: the run fails (exit 3) and the trajectory is left where it is, named', async () => {
+    const keepDir = path.join(dir, 'keep-gone');
+    fs.mkdirSync(keepDir);
+    // The engine writes its trajectory, then the directory for the copy disappears.
+    const r = await westream([
+      'run', '--trajectory', 'seg.dcd', '--keep-trajectory', path.join(keepDir, 'k.dcd'), '--tmpfs-dir', dir, '--pipeline', 'count', '--',
+      'sh', '-c', `cat ${dir}/small.dcd > "$1"; rmdir ${keepDir}`, 'sh', 'seg.dcd',
+    ]).exit;
+    expect(r.code).toBe(3);
+    const m = new RegExp(`cannot keep the trajectory as ${path.join(keepDir, 'k.dcd')}: .*; it is left at (\\S+seg\\.dcd)`).exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    expect(fs.readFileSync(m![1])).toEqual(fs.readFileSync(path.join(dir, 'small.dcd')));
+    fs.rmSync(path.dirname(m![1]), { recursive: true, force: true });
   });
 });
 

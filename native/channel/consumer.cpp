@@ -98,8 +98,14 @@ Consumer* Consumer::Listen(const ConsumerOptions& options, std::string* error) {
     return nullptr;
   }
   if (bind(c->listen_fd_, reinterpret_cast<sockaddr*>(&sa), salen) != 0) {
+    const int err = errno;
     *error = Errno(("binding channel socket " + address).c_str());
-    if (errno == EADDRINUSE) *error += " (another westream is using this address; pick another or remove a stale socket file)";
+    if (err == EADDRINUSE) {
+      struct stat st;
+      const bool not_socket = address[0] != '@' && stat(address.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode);
+      *error += not_socket ? " (a file that is not a socket is there: pick another address)"
+                           : " (another westream is using this address; pick another or remove a stale socket file)";
+    }
     delete c;
     return nullptr;
   }

@@ -19,6 +19,13 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+/** A ring depth: the channel's limit is 1024 slots (WESTREAM_MAX_SLOTS). */
+export function slots(value: string): number {
+  const n = positiveInt(value);
+  if (n > 1024) throw new InvalidArgumentError(`expected at most 1024 slots, got ${n}`);
+  return n;
+}
+
 export function seconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected seconds >= 0, got "${value}"`);

@@ -4,7 +4,7 @@
 // is given one (see test/cli-startup.test.ts).
 import { Command, Option } from 'commander';
 
-import { addAnalyzeCommand, addDoctorCommand, addImdOptions, addPcoordCommand, addStreamCommand, addTrajectoryOptions, positiveInt, seconds } from './commands.js';
+import { addAnalyzeCommand, addDoctorCommand, addImdOptions, addPcoordCommand, addStreamCommand, addTrajectoryOptions, positiveInt, seconds, slots } from './commands.js';
 
 const VERSION = '0.1.0';
 
@@ -42,7 +42,7 @@ Examples:
     .option('--pipeline <name>', 'built-in pipeline "print" (a line per frame) or "count", or a pipeline file (.yaml: one pcoord row per frame; see docs/analysis.md)', 'print')
     .option('--address <address>', 'channel address: a socket path, or @name for an abstract socket')
     .option('--abstract', 'use an abstract socket (no file) instead of a private directory')
-    .option('--nslots <n>', 'ring depth (default: the producer\'s hint, else what fits in 4 MiB, 8 to 1024)', positiveInt)
+    .option('--nslots <n>', 'ring depth, 1 to 1024 (default: the producer\'s hint, else what fits in 4 MiB, 8 to 1024)', slots)
     .option('--expect-atoms <n>', 'refuse a producer that announces another atom count', positiveInt)
     .option('--kill-grace <seconds>', 'after SIGTERM, wait this long before SIGKILL', seconds, 5)
     .option('--west-cfg <file>', 'WESTPA segment: west.cfg with pcoord_len/pcoord_ndim (default: $WEST_SIM_ROOT/west.cfg)')
@@ -104,9 +104,13 @@ Examples:
 /** Runs the CLI; resolves to the process exit status. */
 export async function main(argv: string[]): Promise<number> {
   // `westream analyze … | head`: a reader that goes away is not a crash;
-  // the lines it no longer wants are dropped.
+  // the lines it no longer wants are dropped. Any other failure to write
+  // (a full disk) loses output: said once, and the exit status is 1.
+  let stdoutError: NodeJS.ErrnoException | undefined;
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
+    if (err.code === 'EPIPE' || stdoutError) return;
+    stdoutError = err;
+    process.stderr.write(`westream: cannot write to standard output (${err.code ?? err.message}): its lines are lost\n`);
   });
   const prog = program();
   prog.exitOverride();
@@ -119,5 +123,7 @@ export async function main(argv: string[]): Promise<number> {
     if (typeof err.exitCode === 'number') return err.exitCode;
     throw e;
   }
-  return (prog.getOptionValue('exitCode') as number | undefined) ?? 0;
+  const status = (prog.getOptionValue('exitCode') as number | undefined) ?? 0;
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve())); // flush, to see a late error
+  return status === 0 && stdoutError ? 1 : status;
 }

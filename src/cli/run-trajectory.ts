@@ -9,6 +9,7 @@ import path from 'node:path';
 import { native } from '../core/native.js';
 import { fromTrajectory, trajectoryFormats, type TrajectoryFormat } from '../sources/trajectory.js';
 import { EngineProcess, type EngineExit } from '../core/process-group.js';
+import { checkWritable } from '../westpa/return-files.js';
 import type { Logger } from './logger.js';
 import { PipelineRun } from './pipeline-run.js';
 import { EXIT_STREAM_FAILED, failureStatus } from './run-outcome.js';
@@ -106,11 +107,28 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
     return 2;
   }
   const keep = options.keepTrajectory ? path.resolve(options.keepTrajectory) : undefined;
+  if (keep) {
+    try {
+      checkWritable(keep, '--keep-trajectory');
+    } catch (e) {
+      log.error((e as Error).message);
+      return 2;
+    }
+  }
 
   // The private directory, and the trajectory in it.
-  const dir = fs.mkdtempSync(path.join(privateParent(options.tmpfsDir, log), 'westream-'));
+  const parent = privateParent(options.tmpfsDir, log);
+  let dir: string;
+  try {
+    dir = fs.mkdtempSync(path.join(parent, 'westream-'));
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (e as Error).message;
+    log.error(`cannot create a private directory in ${parent}: ${why}; give --tmpfs-dir a writable directory (a tmpfs)`);
+    return 2;
+  }
   const file = path.join(dir, name);
-  const removeDir = () => fs.rmSync(dir, { recursive: true, force: true });
+  let leaveDir = false; // a trajectory that could not be kept stays where it is
+  const removeDir = () => leaveDir || fs.rmSync(dir, { recursive: true, force: true });
   try {
     if (transport === 'fifo') (native() as unknown as { mkfifo(p: string, mode: number): void }).mkfifo(file, 0o600);
     else fs.writeFileSync(file, '', { mode: 0o644 });
@@ -155,17 +173,27 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
   const run = new PipelineRun(frames$, pipeline);
 
   const signals = new SignalForwarder(command[0], log, () => engine?.stop(options.killGrace * 1000));
+  // --keep-trajectory on tmpfs: copied once the engine is done, also after a
+  // failure (best effort, for a post mortem); a failed copy fails a run that
+  // succeeded and leaves the trajectory in place.
+  let kept = !(keep && transport === 'tmpfs');
+  const keepCopy = (): boolean => {
+    if (kept) return true;
+    kept = true;
+    try {
+      fs.copyFileSync(file, keep!);
+      log.info(`kept the trajectory as ${keep}`);
+      return true;
+    } catch (e) {
+      leaveDir = true;
+      log.error(`cannot keep the trajectory as ${keep}: ${(e as Error).message}; it is left at ${file}`);
+      return false;
+    }
+  };
   const cleanup = () => {
     signals.dispose();
     run.subscription.unsubscribe();
-    if (keep && transport === 'tmpfs') {
-      try {
-        fs.copyFileSync(file, keep);
-        log.info(`kept the trajectory as ${keep}`);
-      } catch (e) {
-        log.error(`cannot keep the trajectory as ${keep}: ${(e as Error).message}`);
-      }
-    }
+    keepCopy();
     removeDir();
   };
 
@@ -207,6 +235,10 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
       log,
     );
     if (failed !== undefined) return failed;
+    if (!keepCopy()) {
+      output.finish(false);
+      return EXIT_STREAM_FAILED;
+    }
     try {
       output.finish(true);
     } catch (e) {

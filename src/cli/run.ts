@@ -31,18 +31,25 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
   }
   const pipeline = (frames: Parameters<PipelineOutput['apply']>[0]) => output.apply(frames);
   let natoms = 0;
-  const frames$ = fromChannel({
-    address: options.address,
-    abstract: options.abstract,
-    nslots: options.nslots,
-    expectAtoms: options.expectAtoms,
-    onConnect: (info) => {
-      natoms = info.natoms;
-      log.debug({ ...info }, 'producer connected');
-      if (info.copyReason) log.debug(`copying every frame: ${info.copyReason}`);
-    },
-    onWarning: (message) => log.warn(message),
-  });
+  let frames$: ReturnType<typeof fromChannel>;
+  try {
+    frames$ = fromChannel({
+      address: options.address,
+      abstract: options.abstract,
+      nslots: options.nslots,
+      expectAtoms: options.expectAtoms,
+      onConnect: (info) => {
+        natoms = info.natoms;
+        log.debug({ ...info }, 'producer connected');
+        if (info.copyReason) log.debug(`copying every frame: ${info.copyReason}`);
+      },
+      onWarning: (message) => log.warn(message),
+    });
+  } catch (e) {
+    // a bad --address: a missing directory, too long, taken
+    log.error(`cannot listen on the channel: ${(e as Error).message}`);
+    return 2;
+  }
   log.debug({ address: frames$.address }, 'channel listening');
 
   let engine: EngineProcess;
