@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 
 import { discardSegmentResult, writeSegmentResult } from '../westpa/segment-result.js';
-import { announce, frameAddress, peer, placementError, pruneOldRecords, resultAddress, segmentKey } from '../westpa/rendezvous.js';
+import { abstractListening, announce, frameAddress, peer, placementError, pruneOldRecords, resultAddress, segmentKey, type PeerRecord, type SegmentKey } from '../westpa/rendezvous.js';
 import { EngineProcess, describeExit, exitStatus } from '../core/process-group.js';
 import type { Logger } from './logger.js';
 import { SignalForwarder } from './signals.js';
@@ -23,6 +23,17 @@ export interface ViaStreamOptions extends RunOptions {
 // Unref'd: a pending wait must never keep the process alive.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
+const WAIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * The stream side's record, unless it is on this node and its process is gone
+ * (a `westream stream` killed before it could remove its record).
+ */
+function liveStreamSide(key: SegmentKey, since: number): PeerRecord | undefined {
+  const r = peer(key, 'stream', since);
+  return r && r.alive !== false ? r : undefined;
+}
+
 export async function runViaStream(command: string[], options: ViaStreamOptions, log: Logger): Promise<number> {
   let plan: SegmentPlan;
   let key;
@@ -34,7 +45,13 @@ export async function runViaStream(command: string[], options: ViaStreamOptions,
     return 2;
   }
   const since = Date.now();
-  const withdraw = announce(key, 'propagator', 'stream');
+  let withdraw: () => void;
+  try {
+    withdraw = announce(key, 'propagator', 'stream');
+  } catch (e) {
+    log.error(`iteration ${key.iteration} segment ${key.segId}: cannot leave this side's record under ${key.simRoot}/.westream: ${(e as Error).message}`);
+    return 2;
+  }
 
   // Listen for the result before anything can produce it.
   const server = net.createServer();
@@ -63,17 +80,39 @@ export async function runViaStream(command: string[], options: ViaStreamOptions,
     return 2;
   }
 
-  let other = peer(key, 'stream', since);
-  while (!other && Date.now() - since < options.streamWait * 1000) {
-    await sleep(50);
-    other = peer(key, 'stream', since);
+  // A signal while waiting: withdraw and stop (the engine has not started).
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => (signalled = signal);
+  for (const s of WAIT_SIGNALS) process.on(s, onSignal);
+  let other: PeerRecord | undefined;
+  try {
+    other = liveStreamSide(key, since);
+    while (!other && !signalled && Date.now() - since < options.streamWait * 1000) {
+      await sleep(50);
+      other = liveStreamSide(key, since);
+    }
+  } finally {
+    for (const s of WAIT_SIGNALS) process.off(s, onSignal);
   }
-  if (!other || other.host !== os.hostname()) {
+  if (signalled) {
+    server.close();
+    withdraw();
+    discardSegmentResult(plan.env, plan.aux);
+    log.error(`received ${signalled} while waiting for the stream side; ${command[0]} was not started`);
+    return 128 + (os.constants.signals[signalled] ?? 0);
+  }
+  // Its record says it is here and alive; make sure it still listens (it may
+  // have died since, or the pid been reused), or the engine would fail to connect.
+  let gone: string | undefined;
+  if (other && other.host === os.hostname() && abstractListening(frameAddress(key)) === false) {
+    gone = `the stream side's record names pid ${other.pid}, but nothing listens at ${frameAddress(key)}`;
+  }
+  if (!other || other.host !== os.hostname() || gone) {
     // Fall back: analyse here, exactly as plain `westream run` would. The
     // 'local' record stays, so a stream side that comes late (or runs on
     // another node) learns it and stops; it removes the record when read.
     log.warn(
-      (other ? placementError(key, other) : `no stream_trajectory process announced itself within ${options.streamWait} s`) +
+      (gone ?? (other ? placementError(key, other) : `no stream_trajectory process announced itself within ${options.streamWait} s`)) +
         '; analysing this segment locally',
     );
     server.close();

@@ -23,6 +23,11 @@ export type StreamResult = { ok: true; frames: number; rows: { pcoord: number[];
 /** Exit status when the two sides landed on different nodes. */
 export const EXIT_PLACEMENT = 4;
 
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** Seconds a stale-looking 'local' propagator record is given to be replaced by a live propagator. */
+const STALE_LOCAL_GRACE_S = 10;
+
 export async function stream(options: StreamOptions, log: Logger): Promise<number> {
   let key: SegmentKey;
   let pipeline;
@@ -50,20 +55,55 @@ export async function stream(options: StreamOptions, log: Logger): Promise<numbe
     log.error(`iteration ${key.iteration} segment ${key.segId}: ${(e as Error).message}`);
     return 2;
   }
-  const withdraw = announce(key, 'stream');
+  let withdraw: () => void;
+  try {
+    withdraw = announce(key, 'stream');
+  } catch (e) {
+    frames$.close();
+    log.error(`iteration ${key.iteration} segment ${key.segId}: cannot leave this side's record under ${key.simRoot}/.westream: ${(e as Error).message}`);
+    return 2;
+  }
   log.info({ address: frames$.address, host: os.hostname() }, `iteration ${key.iteration} segment ${key.segId}: waiting for the engine`);
+
+  let stop: ((why: { message: string; status: number }) => void) | undefined;
+  const stopped = new Promise<{ message: string; status: number }>((resolve) => (stop = resolve));
+
+  // A signal (WESTPA or the batch system ending the run) removes this side's
+  // record at once: a propagator must not find it and stream to a process
+  // that is gone. A second signal ends the process without waiting.
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const status = 128 + (os.constants.signals[signal] ?? 0);
+    withdraw();
+    if (signalled) process.exit(status);
+    signalled = signal;
+    stop!({ message: `iteration ${key.iteration} segment ${key.segId}: received ${signal}, stopping`, status });
+  };
+  for (const s of SIGNALS) process.on(s, onSignal);
 
   // While no producer has connected, watch for a propagator on another node
   // (or one that chose to analyse locally) and for the connect time-out.
-  let stop: ((why: { message: string; status: number }) => void) | undefined;
-  const stopped = new Promise<{ message: string; status: number }>((resolve) => (stop = resolve));
+  // A 'local' record of a propagator that has exited and wrote it before this
+  // side started may be a previous attempt's: trusted only when no live
+  // propagator replaces it within a few seconds.
+  const grace = Math.min(options.connectTimeout, STALE_LOCAL_GRACE_S) * 1000;
   const watch = setInterval(() => {
     if (connected) return;
     const other = peer(key, 'propagator', since);
-    if (other && (other.host !== os.hostname() || other.mode === 'local')) consume(key, 'propagator');
-    if (other && other.host !== os.hostname()) stop!({ message: placementError(key, other), status: EXIT_PLACEMENT });
-    else if (other?.mode === 'local') stop!({ message: 'the propagator analysed this segment itself; nothing to stream', status: 0 });
-    else if (Date.now() - since > options.connectTimeout * 1000) {
+    const waited = Date.now() - since;
+    if (other && other.host !== os.hostname()) {
+      consume(key, 'propagator');
+      stop!({ message: placementError(key, other), status: EXIT_PLACEMENT });
+    } else if (other?.mode === 'local' && (other.alive || other.at >= since)) {
+      consume(key, 'propagator');
+      stop!({ message: 'the propagator analysed this segment itself; nothing to stream', status: 0 });
+    } else if (other?.mode === 'local' && waited >= grace) {
+      consume(key, 'propagator');
+      stop!({
+        message: `the propagator of this segment (pid ${other.pid}) analysed it itself at ${new Date(other.at).toISOString()} and has exited; nothing to stream`,
+        status: 0,
+      });
+    } else if (waited > options.connectTimeout * 1000) {
       stop!({ message: `no engine connected within ${options.connectTimeout} s (is runseg.sh using \`westream run --via-stream\`?)`, status: 3 });
     }
   }, 200);
@@ -76,7 +116,7 @@ export async function stream(options: StreamOptions, log: Logger): Promise<numbe
     const first = await Promise.race([rows.then((r) => ({ rows: r })), stopped.then((s) => ({ stop: s }))]);
     if ('stop' in first) {
       frames$.close();
-      if (first.stop.status === 0) log.warn(first.stop.message);
+      if (first.stop.status === 0 || signalled) log.warn(first.stop.message);
       else log.error(first.stop.message);
       return first.stop.status;
     }
@@ -87,6 +127,7 @@ export async function stream(options: StreamOptions, log: Logger): Promise<numbe
     log.error(result.error);
   } finally {
     clearInterval(watch);
+    for (const s of SIGNALS) process.off(s, onSignal);
     withdraw();
   }
   try {

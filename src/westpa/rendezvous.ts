@@ -57,6 +57,14 @@ export function segmentKey(env: NodeJS.ProcessEnv = process.env): SegmentKey {
     if (port < SEG_PORT_BASE) throw new WestpaEnvError(`WEST_SEG_PORT ${port} is below ${SEG_PORT_BASE}: not a PR #495 segment port`);
     segId = port - SEG_PORT_BASE;
   }
+  // Never create the simulation root: a typo would scatter records elsewhere.
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(simRoot);
+  } catch {
+    throw new WestpaEnvError(`WEST_SIM_ROOT ${simRoot} does not exist: it must be the simulation's folder (where west.cfg is)`);
+  }
+  if (!stat.isDirectory()) throw new WestpaEnvError(`WEST_SIM_ROOT ${simRoot} is not a folder: it must be the simulation's folder (where west.cfg is)`);
   return { simRoot: path.resolve(simRoot), iteration, segId };
 }
 
@@ -99,14 +107,60 @@ export function announce(key: SegmentKey, side: Side, mode?: SideRecord['mode'])
   return () => fs.rmSync(file, { force: true });
 }
 
-/** The other side's record, if it has announced itself since `since` (ms epoch). */
-export function peer(key: SegmentKey, side: Side, since: number): SideRecord | undefined {
+/** True while process `pid` exists on this node (EPERM: it exists, owned by someone else). */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
-    const r = JSON.parse(fs.readFileSync(recordFile(key, side), 'utf8')) as SideRecord;
-    return r.at >= since - 60_000 ? r : undefined; // ignore records of an earlier attempt
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface PeerRecord extends SideRecord {
+  /** Whether its process still runs: known only for a record made on this node. */
+  alive?: boolean;
+}
+
+/**
+ * The other side's record, if it announced itself at most 60 s before `since`
+ * (ms epoch; the two sides of one attempt start within seconds of each
+ * other, so older records belong to an earlier attempt). A record made on
+ * this node says whether its process still runs (`alive`): one left by a
+ * process that died, or by an earlier attempt a minute before, must not be
+ * trusted as if its writer were there.
+ */
+export function peer(key: SegmentKey, side: Side, since: number): PeerRecord | undefined {
+  let r: SideRecord;
+  try {
+    r = JSON.parse(fs.readFileSync(recordFile(key, side), 'utf8')) as SideRecord;
   } catch {
     return undefined;
   }
+  if (typeof r !== 'object' || r === null || typeof r.at !== 'number' || typeof r.host !== 'string') return undefined;
+  if (r.at < since - 60_000) return undefined;
+  return r.host === os.hostname() ? { ...r, alive: pidAlive(r.pid) } : r;
+}
+
+/**
+ * Whether something listens on an abstract socket `@name` in this network
+ * namespace (/proc/net/unix lists them), without connecting to it: a probe
+ * connection would be taken for the engine. Undefined when it cannot tell.
+ */
+export function abstractListening(address: string): boolean | undefined {
+  if (!address.startsWith('@')) return undefined;
+  let table: string;
+  try {
+    table = fs.readFileSync('/proc/net/unix', 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 = listening
+  return table.split('\n').some((line) => {
+    const f = line.trim().split(/\s+/);
+    return f.length >= 8 && f[7] === address && (parseInt(f[3], 16) & 0x10000) !== 0;
+  });
 }
 
 /** A message naming both hosts, for when the two sides landed apart. */
