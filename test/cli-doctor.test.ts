@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { start, tmpdir, venvPython, westreamBin } from './support/helpers.js';
+import { isAlive, start, tmpdir, venvPython, westreamBin } from './support/helpers.js';
 
 interface Check {
   name: string;
@@ -69,6 +69,48 @@ describe('westream doctor', () => {
     expect(r.check('python producer').hint).toContain(`${bare} -m pip install ${path.resolve('python')}`);
     expect(r.check('openmm').status).toBe('info');
     fs.rmSync(path.dirname(path.dirname(bare)), { recursive: true, force: true });
+  });
+
+  it('a --python that hangs is stopped at the timeout with everything it started, exit 1', async () => {
+    const dir = tmpdir('westream-doctor-hang-');
+    const script = path.join(dir, 'python');
+    // A wrapper whose child hangs: the child must not outlive doctor.
+    fs.writeFileSync(script, `#!/bin/sh\nsleep 300 &\necho $! > ${dir}/child.pid\nwait\n`, { mode: 0o755 });
+    const t0 = performance.now();
+    const r = await doctor(['--python', script], { WESTREAM_DOCTOR_TIMEOUT: '1' });
+    expect(r.code).toBe(1);
+    expect(r.check('python')).toMatchObject({ status: 'fail' });
+    expect(r.check('python').detail).toBe(`${script} (from --python) does not run: timed out after 1 s`);
+    expect(performance.now() - t0).toBeLessThan(20_000);
+    const child = Number(fs.readFileSync(path.join(dir, 'child.pid'), 'utf8'));
+    expect(child).toBeGreaterThan(0);
+    expect(isAlive(child)).toBe(false);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a --python that fails silently, or prints binary garbage, is described in one clean line', async () => {
+    const silent = await doctor(['--python', '/bin/false']);
+    expect(silent.code).toBe(1);
+    expect(silent.check('python').detail).toBe('/bin/false (from --python) does not run: exit status 1, no output');
+
+    const dir = tmpdir('westream-doctor-garbage-');
+    const garbage = path.join(dir, 'python');
+    fs.writeFileSync(garbage, `#!/bin/sh\nhead -c 4000 ${process.execPath}\nexit 3\n`, { mode: 0o755 });
+    const g = await doctor(['--python', garbage]);
+    expect(g.code).toBe(1);
+    const detail = g.check('python').detail;
+    expect(detail).toMatch(/does not run: exit status 3: \S/);
+    const echoed = detail.slice(detail.indexOf('exit status 3: ') + 'exit status 3: '.length);
+    expect(echoed.length).toBeLessThanOrEqual(200);
+    expect(detail).toMatch(/^[\x20-\x7e…]*$/); // printable only
+    // the same garbage with exit status 0: "printed no report", equally clean
+    fs.writeFileSync(garbage, `#!/bin/sh\nhead -c 4000 ${process.execPath}\n`, { mode: 0o755 });
+    const g0 = await doctor(['--python', garbage]);
+    expect(g0.check('python').detail).toMatch(/printed no report: \S/);
+    expect(g0.check('python').detail).toMatch(/^[\x20-\x7e…]*$/);
+    const text = await start(process.execPath, [westreamBin, 'doctor', '--python', garbage]).exit;
+    expect(text.stdout).toMatch(/^[\x20-\x7e\n…→]*$/u);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('python3 on PATH without westream is only a warning (engines may not use Python), exit 0', async () => {

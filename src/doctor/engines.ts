@@ -1,7 +1,7 @@
 // The MD engines a user could wrap (found on PATH; none is required) and the
 // WESTPA simulation in this directory, read the way `westream run` reads it.
 import { findWestConfig, readWestConfig } from '../westpa/west-config.js';
-import { capture, which, type CheckResult } from './check.js';
+import { capture, printable, which, type CheckResult } from './check.js';
 
 const ENGINES: { name: string; executables: string[]; how: string }[] = [
   { name: 'gromacs', executables: ['gmx', 'gmx_mpi', 'gmx_d'], how: '`run --trajectory traj.xtc` or `run --imd gromacs`' },
@@ -10,17 +10,22 @@ const ENGINES: { name: string; executables: string[]; how: string }[] = [
   { name: 'amber', executables: ['pmemd.cuda', 'pmemd', 'sander'], how: '`run --trajectory mdcrd.nc`' },
 ];
 
-export function engineChecks(): CheckResult[] {
-  return ENGINES.map(({ name, executables, how }) => {
+export async function engineChecks(): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  for (const { name, executables, how } of ENGINES) {
     const found = executables.map((e) => which(e)).filter((p): p is string => !!p);
-    if (found.length === 0) return { name, status: 'info', detail: `not on PATH (${executables.join(', ')})` };
+    if (found.length === 0) {
+      out.push({ name, status: 'info', detail: `not on PATH (${executables.join(', ')})` });
+      continue;
+    }
     let version = '';
     if (name === 'gromacs') {
-      const m = /GROMACS version:\s*(\S+)/.exec(capture(found[0], ['--version'], 20_000).stdout);
-      if (m) version = ` (GROMACS ${m[1]})`;
+      const m = /GROMACS version:\s*(\S+)/.exec((await capture(found[0], ['--version'], 20_000)).stdout);
+      if (m) version = ` (GROMACS ${printable(m[1], 40)})`;
     }
-    return { name, status: 'info', detail: `${found.join(', ')}${version}: stream it with ${how}`, data: { executables: found } };
-  });
+    out.push({ name, status: 'info', detail: `${found.join(', ')}${version}: stream it with ${how}`, data: { executables: found } });
+  }
+  return out;
 }
 
 /** west.cfg from --west-cfg, $WEST_SIM_ROOT or this directory: the pcoord shape every segment must match. */

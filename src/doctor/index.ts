@@ -26,6 +26,6 @@ export async function* doctorChecks(options: DoctorOptions = {}): AsyncGenerator
   yield tmpfsCheck();
   yield netnsCheck();
   if (!options.noPython) yield* await pythonChecks(options.python);
-  yield* engineChecks();
+  yield* await engineChecks();
   yield westConfigCheck(options.westCfg);
 }

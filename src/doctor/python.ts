@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { buildDir } from '../core/native.js';
-import { capture, lastLine, which, type CheckResult, type Status } from './check.js';
+import { capture, failure, lastLine, printable, which, type CheckResult, type Status } from './check.js';
 import { roundTrip } from './channel.js';
 
 // Prints one JSON object; imports only what it reports on (openmm for its
@@ -57,6 +57,17 @@ interface Probe {
   w_run?: string | null;
 }
 
+/**
+ * How long the interpreter may take to print its report: 60 s (importing
+ * OpenMM on a cold shared filesystem is slow), or WESTREAM_DOCTOR_TIMEOUT
+ * seconds (tests, and nodes slower still).
+ */
+function probeTimeoutMs(): number {
+  const raw = process.env.WESTREAM_DOCTOR_TIMEOUT;
+  const s = raw ? Number(raw) : NaN;
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 60_000;
+}
+
 /** The interpreter: --python, else $WESTREAM_PYTHON, else python3 on PATH. */
 export function choosePython(explicit?: string): { python?: string; from: string } {
   if (explicit) return { python: explicit, from: '--python' };
@@ -68,15 +79,17 @@ export async function pythonChecks(explicit?: string): Promise<CheckResult[]> {
   const { python, from } = choosePython(explicit);
   const hint = 'name the Python your engine scripts use: `westream doctor --python PATH` (or set WESTREAM_PYTHON)';
   if (!python) return [{ name: 'python', status: 'warn', detail: 'no python3 on PATH', hint }];
-  const r = capture(python, ['-c', PROBE], 60_000);
+  const r = await capture(python, ['-c', PROBE], probeTimeoutMs());
   if (r.error || r.status !== 0) {
-    return [{ name: 'python', status: from === 'PATH' ? 'warn' : 'fail', detail: `${python} (from ${from}) does not run: ${r.error ?? lastLine(r.stderr)}`, hint }];
+    return [{ name: 'python', status: from === 'PATH' ? 'warn' : 'fail', detail: `${python} (from ${from}) does not run: ${failure(r)}`, hint }];
   }
   let p: Probe;
   try {
     p = JSON.parse(lastLine(r.stdout)) as Probe; // the last line: a sitecustomize may print before it
+    if (typeof p !== 'object' || p === null || typeof p.python !== 'string' || typeof p.dists !== 'object' || p.dists === null) throw new Error('not a report');
   } catch {
-    return [{ name: 'python', status: 'fail', detail: `${python} (from ${from}) printed no report: ${lastLine(r.stdout) || lastLine(r.stderr) || 'nothing'}`, hint }];
+    const said = printable(lastLine(r.stdout) || lastLine(r.stderr));
+    return [{ name: 'python', status: 'fail', detail: `${python} (from ${from}) printed no report: ${said || 'nothing'}`, hint }];
   }
   const out: CheckResult[] = [{ name: 'python', status: 'ok', detail: `${p.executable} (from ${from}), Python ${p.python}`, data: { executable: p.executable, version: p.python } }];
   out.push(await producerCheck(python, p, from === 'PATH' ? 'warn' : 'fail'));
