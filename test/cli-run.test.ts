@@ -1,4 +1,5 @@
 // `westream run`: the engine wrapper, end to end with real processes.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -92,6 +93,35 @@ describe('westream run', () => {
     expect(loud.code).toBe(0);
     expect(loud.stderr).toContain('westream: WESTREAM_LOG_LEVEL=loud is not a log level (trace, debug, info, warn, error, silent); using info');
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('westream killed outright (SIGKILL): its watchdog stops the engine group and removes the private files', async () => {
+    const waitFor = async (ok: () => boolean, ms: number) => {
+      for (const t0 = Date.now(); !ok() && Date.now() - t0 < ms; ) await new Promise((r) => setTimeout(r, 20));
+      return ok();
+    };
+    for (const mode of [[], ['--trajectory', 'x.xtc']]) {
+      const dir = tmpdir('westream-kill9-');
+      const info = path.join(dir, 'info');
+      // An engine that ignores SIGTERM (and so does its child): only SIGKILL after the grace stops it.
+      const r = westream(['run', ...mode, '--kill-grace', '0.5', '--pipeline', 'count', '--', 'sh', '-c', `trap "" TERM; echo "$$ \${WESTREAM_ADDRESS:-$WESTREAM_TRAJECTORY}" > ${info}.tmp; mv ${info}.tmp ${info}; sleep 600`]);
+      expect(await waitFor(() => fs.existsSync(info), 10_000)).toBe(true);
+      const [pid, where] = fs.readFileSync(info, 'utf8').trim().split(' ');
+      r.child.kill('SIGKILL');
+      await r.exit;
+      expect(await waitFor(() => !isAlive(Number(pid)), 5_000), `engine ${pid} still runs`).toBe(true);
+      expect(await waitFor(() => !fs.existsSync(path.dirname(where)), 2_000), `${path.dirname(where)} is left`).toBe(true);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a normal run leaves no watchdog behind', async () => {
+    const r = await westream(['run', '--pipeline', 'count', '--', 'sh', '-c', `echo "pid=$$" >&2; exec ${synthetic} --frames 2`]).exit;
+    expect(r.code).toBe(0);
+    const pid = /pid=(\d+)/.exec(r.stderr)![1];
+    await new Promise((res) => setTimeout(res, 200));
+    const ps = spawnSync('pgrep', ['-f', `westream-watchdog ${pid} `], { encoding: 'utf8' });
+    expect(ps.stdout.trim()).toBe('');
   });
 
   it('passes the command\'s failure on as its exit status', async () => {

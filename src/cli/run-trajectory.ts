@@ -9,6 +9,7 @@ import path from 'node:path';
 import { native } from '../core/native.js';
 import { fromTrajectory, trajectoryFormats, type TrajectoryFormat } from '../sources/trajectory.js';
 import { EngineProcess, type EngineExit } from '../core/process-group.js';
+import { startWatchdog, type Watchdog } from '../core/watchdog.js';
 import { checkWritable } from '../westpa/return-files.js';
 import type { Logger } from './logger.js';
 import { PipelineRun } from './pipeline-run.js';
@@ -190,8 +191,10 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
       return false;
     }
   };
+  let watchdog: Watchdog | undefined;
   const cleanup = () => {
     signals.dispose();
+    watchdog?.done();
     run.subscription.unsubscribe();
     keepCopy();
     removeDir();
@@ -200,6 +203,8 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
   try {
     try {
       engine = new EngineProcess(command[0], args, env);
+      // Should this process be killed outright, the engine and the private directory go too.
+      watchdog = startWatchdog(engine.pid, options.killGrace * 1000, [dir]);
     } catch (e) {
       log.error(`cannot start ${command[0]}: ${(e as Error).message}`);
       return 127;

@@ -1,6 +1,9 @@
 // `westream run -- COMMAND`: run an engine with a private channel and stream its frames.
+import path from 'node:path';
+
 import { fromChannel } from '../sources/channel.js';
 import { EngineProcess, describeExit, type EngineExit } from '../core/process-group.js';
+import { startWatchdog } from '../core/watchdog.js';
 import type { Logger } from './logger.js';
 import { PipelineRun } from './pipeline-run.js';
 import { failureStatus } from './run-outcome.js';
@@ -62,6 +65,9 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
   }
 
   const signals = new SignalForwarder(command[0], log, () => engine.stop(options.killGrace * 1000));
+  // Should this process be killed outright, the engine and the channel's files go too.
+  const socketFile = frames$.address.startsWith('@') ? undefined : frames$.address;
+  const watchdog = startWatchdog(engine.pid, options.killGrace * 1000, socketFile ? [options.address ? socketFile : path.dirname(socketFile)] : []);
 
   // The pcoord is written the moment the stream completes, not after the
   // engine exits (its teardown can take long); discarded below if the engine
@@ -125,5 +131,6 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
 
   function cleanup() {
     signals.dispose();
+    watchdog?.done();
   }
 }
