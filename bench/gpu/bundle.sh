@@ -41,7 +41,7 @@ tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT
 cp package.json package-lock.json "$tmp/"
 (cd "$tmp" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
 tar -C "$tmp" -cJf "$out/node_modules.tar.xz" node_modules
-tar -cJf "$out/build.tar.xz" dist build/Release/westream.node build/Release/westream-synthetic build/Release/libwestream.so*
+tar -cJf "$out/build.tar.xz" dist build/Release/westream.node build/Release/westream-synthetic build/Release/westream-watchdog build/Release/libwestream.so*
 cat > "$out/run.sh" <<'RUN'
 #!/usr/bin/env bash
 # On the GPU node: unpack this bundle into the checkout, install the wheels and
