@@ -1,10 +1,13 @@
 // The selection language against MDAnalysis: static selections on every
 // topology format, dynamic ones (around, sphzone, byres, same ... as) frame by
 // frame on real trajectories, and error messages that point at the culprit.
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { OwnedFrame } from '../src/core/frame.js';
+import { loadPipeline } from '../src/pipeline/index.js';
 import { parseSelection, readTopology, SelectionError, type Topology } from '../src/topology/index.js';
 import { system, type SystemName } from './support/analysis-fixtures.js';
 
@@ -129,6 +132,9 @@ describe('selection semantics', () => {
     // 100 000 terms: resid 1..5 repeated, so the answer is resid 1-5
     const flat = Array.from({ length: 100_000 }, (_, k) => `resid ${(k % 5) + 1}`).join(' or ');
     expect(ids(flat)).toEqual(ids('resid 1-5'));
+    // a long selection that matches nothing is named by its start and length, not quoted whole
+    const nothing = Array.from({ length: 100_000 }, () => 'resname XYZ').join(' or ');
+    expect(() => top.select(nothing)).toThrow(/^selection "resname XYZ or resname XYZ .*… \(1499996 characters\)" matches no atoms in .{0,200}$/);
     // a mixed chain still binds from the left: ((((a or b) and c) or d) ...)
     const mixed = Array.from({ length: 5000 }, () => 'name CA or name N').join(' and ') + ' and resid 3';
     expect(ids(mixed)).toEqual(ids('(name CA or name N) and resid 3'));
@@ -167,6 +173,21 @@ describe('selection semantics', () => {
       expect(quoted.length).toBeLessThan(200);
       expect(quoted[caret.indexOf('^')]).toBe(sel[pos]);
     }
+  });
+
+  it('in a pipeline file, a too-deep or very long selection is a short error naming the file, line and column', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'westream-selection-'));
+    fs.writeFileSync(path.join(dir, 'two.pdb'), 'ATOM      1 NA    NA A   1       0.000   0.000   0.000  1.00  0.00          NA\nATOM      2 CL    CL A   2       3.000   0.000   0.000  1.00  0.00          CL\nEND\n');
+    const write = (a: string) => {
+      fs.writeFileSync(path.join(dir, 'p.yaml'), `topology: two.pdb\npcoord:\n  - distance: {a: "${a}", b: name CL}\n`);
+      return path.join(dir, 'p.yaml');
+    };
+    expect(() => loadPipeline(write('('.repeat(600) + 'name NA' + ')'.repeat(600)))).toThrow(
+      /\/p\.yaml:3:520: bad selection for pcoord\[0\]\.distance\.a: selection nested too deeply \(more than 500 levels.{0,60} at character 501 of "…\(+…"$/,
+    );
+    // 2000 flat terms: fine (this was a stack overflow)
+    expect(loadPipeline(write(Array.from({ length: 2000 }, () => 'name NA').join(' or '))).pcoordLabels).toHaveLength(1);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('a selection that matches nothing is an error unless allowed', () => {

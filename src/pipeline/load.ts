@@ -265,7 +265,7 @@ class Loader {
       if (e instanceof SelectionError) {
         // Point into the string when it is on one line.
         const quoted = s.type === 'QUOTE_DOUBLE' || s.type === 'QUOTE_SINGLE' ? 1 : 0;
-        this.fail(s, `bad selection for ${what}: ${e.reason} at character ${e.position + 1} of "${text}"`, quoted + e.position);
+        this.fail(s, `bad selection for ${what}: ${e.reason} at character ${e.position + 1} of "${e.quoted}"`, quoted + e.position);
       }
       this.fail(s, `${what}: ${(e as Error).message}`);
     }

@@ -4,6 +4,7 @@ import type { Topology } from '../topology.js';
 import { isDynamic, type Node } from './ast.js';
 import { compile, indicesOf, type Evaluator } from './evaluate.js';
 import { parseSelection } from './parser.js';
+import { quoteSelection } from './tokenizer.js';
 
 /** A selection that matches no atoms where atoms are needed. */
 export class EmptySelectionError extends Error {
@@ -39,7 +40,7 @@ export class AtomGroup {
     if (!this.dynamic) {
       this.staticIndices = indicesOf(this.evaluate(undefined));
       if (this.staticIndices.length === 0 && !options.allowEmpty) {
-        throw new EmptySelectionError(`selection "${selection}" matches no atoms in ${topology.describe()}`);
+        throw new EmptySelectionError(`selection "${quoteSelection(selection)}" matches no atoms in ${topology.describe()}`);
       }
     }
   }
@@ -47,7 +48,7 @@ export class AtomGroup {
   /** The selected atoms (static selections only). */
   get indices(): Int32Array {
     if (!this.staticIndices) {
-      throw new Error(`selection "${this.selection}" depends on coordinates (around/within/sphzone/point): use at(frame)`);
+      throw new Error(`selection "${quoteSelection(this.selection)}" depends on coordinates (around/within/sphzone/point): use at(frame)`);
     }
     return this.staticIndices;
   }

@@ -10,6 +10,8 @@ export interface Token {
 /** A selection that cannot be parsed or evaluated; points at the offending character. */
 export class SelectionError extends Error {
   override name = 'SelectionError';
+  /** The selection as the message quotes it: whole, or (when long) the part around `position`. */
+  readonly quoted: string;
   constructor(
     readonly reason: string,
     readonly selection: string,
@@ -18,6 +20,7 @@ export class SelectionError extends Error {
   ) {
     const { text, caret } = excerpt(selection, position);
     super(`${reason} at character ${position + 1} of selection "${text}"\n  ${text}\n  ${' '.repeat(caret)}^`);
+    this.quoted = text;
   }
 }
 
@@ -50,4 +53,9 @@ export function tokenize(selection: string): Token[] {
     tokens.push({ text: selection.slice(start, i), pos: start });
   }
   return tokens;
+}
+
+/** A selection for a message: whole when short, else its start and length. */
+export function quoteSelection(selection: string, max = 140): string {
+  return selection.length <= max ? selection : `${selection.slice(0, max)}… (${selection.length} characters)`;
 }
