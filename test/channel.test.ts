@@ -173,6 +173,7 @@ describe('faults', () => {
     expect(exit.code).toBe(1);
     expect(exit.stderr).toMatch(/WESTREAM_E_CONSUMER_GONE/);
     expect(exit.at - killedAt).toBeLessThan(1000);
+    fs.rmSync(path.dirname(address), { recursive: true, force: true }); // a killed consumer cannot remove its private directory
   });
 
   it('producer that exits without ending the stream is an error, not a short stream', async () => {

@@ -63,8 +63,20 @@ export function start(command: string, args: string[], env: NodeJS.ProcessEnv = 
   return { child, exit };
 }
 
+const tmpdirs = new Set<string>();
+
+/** A fresh directory under $TMPDIR, removed after the test file (test/support/cleanup.ts). */
 export function tmpdir(prefix: string): string {
-  return fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', prefix));
+  const dir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', prefix));
+  tmpdirs.add(dir);
+  return dir;
+}
+
+/** Removes every tmpdir() of this test file; WESTREAM_KEEP_TEST_DIRS=1 keeps them for a post mortem. */
+export function removeTmpdirs(): void {
+  if (process.env.WESTREAM_KEEP_TEST_DIRS === '1') return;
+  for (const dir of tmpdirs) fs.rmSync(dir, { recursive: true, force: true });
+  tmpdirs.clear();
 }
 
 /** Open fds of this process, with what they point to. */
