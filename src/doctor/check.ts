@@ -120,7 +120,6 @@ export function failure(r: Captured): string {
  * `max` characters (a binary printed by mistake must not flood the terminal).
  */
 export function printable(text: string, max = 200): string {
-  // eslint-disable-next-line no-control-regex
   const clean = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffd\u2028\u2029]/g, '?').replace(/\s+/g, ' ').trim();
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
