@@ -140,7 +140,9 @@ typedef struct westream_slot_header {
 /* Box: the triclinic cell as the lower-triangular matrix GROMACS and OpenMM
  * use, in Å: a = (box[0], 0, 0), b = (box[1], box[2], 0),
  * c = (box[3], box[4], box[5]). Six numbers say it all for any cell an MD
- * engine can run. */
+ * engine can run. With WESTREAM_HAS_BOX, ax, by and cz must be positive and
+ * all six finite, or the consumer fails the stream; a non-periodic system
+ * sends no box. */
 
 #ifdef __cplusplus
 static_assert(sizeof(westream_ring_header) == 384, "ring header layout");

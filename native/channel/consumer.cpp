@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <random>
 
@@ -425,6 +426,18 @@ bool Consumer::NextFrame(FrameView* out) {
   if (hdr.flags & ~static_cast<uint32_t>(WESTREAM_FRAME_FLAGS_ALL)) {
     Fail("ring corrupt: frame " + std::to_string(delivered_) + " has unknown flags " + std::to_string(hdr.flags));
     return false;
+  }
+  if (hdr.flags & WESTREAM_HAS_BOX) {
+    // NaN fails the comparisons too: a broken cell is an error, never "no box".
+    bool cell = hdr.box[0] > 0 && hdr.box[2] > 0 && hdr.box[5] > 0;
+    for (float v : hdr.box) cell = cell && std::isfinite(v);
+    if (!cell) {
+      char box[160];
+      snprintf(box, sizeof box, "%g %g %g %g %g %g", hdr.box[0], hdr.box[1], hdr.box[2], hdr.box[3], hdr.box[4], hdr.box[5]);
+      Fail("frame " + std::to_string(delivered_) + " has a box that is not a cell (ax bx by cx cy cz = " + box +
+           " Å): ax, by and cz must be positive and every value finite; send no box for a non-periodic system");
+      return false;
+    }
   }
   out->index = delivered_;
   out->step = hdr.step;

@@ -1,6 +1,7 @@
 // Hostile and broken peers: garbage on the control socket, forged shared
 // memory, and fake consumers that answer the C producer wrongly. Every case
 // must end in a clear error, never a crash or an out-of-bounds access.
+#include <cmath>
 #include <random>
 
 #include "harness.h"
@@ -403,6 +404,28 @@ TEST_F(RawStreamTest, SlotUnknownFlags) {
   EXPECT_TRUE(DriveToEnd(c_.get(), 2000));
   ExpectFailed(c_.get(), {"ring corrupt", "unknown flags 17"});
 }
+
+// A NaN, infinite or non-positive cell value with WESTREAM_HAS_BOX fails the
+// stream (the analysis would otherwise quietly drop minimum images).
+class BadBoxTest : public RawStreamTest, public ::testing::WithParamInterface<std::pair<int, float>> {};
+
+TEST_P(BadBoxTest, FailsTheStream) {
+  Start(16, 4);
+  const float good[6] = {30, 0, 30, 0, 0, 30};
+  for (uint64_t k = 0; k < 2; k++) {
+    raw_.WriteFrame(k, WESTREAM_HAS_BOX);
+    memcpy(raw_.slot(k)->box, good, sizeof good);
+  }
+  raw_.slot(1)->box[GetParam().first] = GetParam().second;
+  raw_.Publish(2);
+  EXPECT_TRUE(DriveToEnd(c_.get(), 2000));
+  EXPECT_EQ(c_->delivered(), 1u);
+  ExpectFailed(c_.get(), {"frame 1 has a box that is not a cell", "ax, by and cz must be positive and every value finite"});
+}
+
+INSTANTIATE_TEST_SUITE_P(Cells, BadBoxTest,
+                         ::testing::Values(std::make_pair(0, std::nanf("")), std::make_pair(2, -1.0f), std::make_pair(5, 0.0f),
+                                           std::make_pair(3, INFINITY)));
 
 TEST_F(RawStreamTest, ScribbledRingHeaderIsIgnored) {
   // The consumer keeps its own copy of the geometry; the shared header's
