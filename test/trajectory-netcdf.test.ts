@@ -47,22 +47,38 @@ describe('AMBER NetCDF', () => {
     }
   }, 60_000);
 
-  it('numrecs lagging the data: gated while the writer runs, all frames once it is done', async () => {
+  it('numrecs lagging the data: gated while the writer runs; once the data is final, numrecs counts the frames', async () => {
     const dir = tmpdir('westream-nc-lag-');
     const nc = path.join(dir, 'lag.nc');
     expect((await start(venvPython, [script, nc, '10', '4']).exit).code).toBe(0);
-    const bytes = fs.readFileSync(nc);
-    bytes.writeUInt32BE(1, 4); // numrecs = 1, four records present
-    fs.writeFileSync(nc, bytes);
-    expect((await collectFrames(fromTrajectory(nc))).length).toBe(4);
-    let done!: () => void;
-    const writerDone = new Promise<void>((r) => (done = r));
-    let seen = 0;
-    const followed = collectFrames(fromTrajectory(nc, { follow: true, until: writerDone }).pipe(tap(() => seen++)));
-    await until(() => seen === 1);
-    // Only the synced record while the "writer" runs; the rest once it is done.
-    done();
-    expect((await followed).length).toBe(4);
+    const setNumrecs = (file: string, n: number) => {
+      const fd = fs.openSync(file, 'r+');
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(n, 0);
+      fs.writeSync(fd, b, 0, 4, 4); // in place: a followed file must not shrink
+      fs.closeSync(fd);
+    };
+    setNumrecs(nc, 1); // numrecs = 1, four records present
+    // A finished file holds numrecs records, as MDAnalysis reads it.
+    expect((await collectFrames(fromTrajectory(nc))).length).toBe(1);
+    expect((await mdaRead(nc, { natoms: 10, format: 'NCDF' })).frames).toBe(1);
+    // Followed: only the synced record while the "writer" runs; numrecs
+    // still 1 once it is done: the records past it are an error, not frames.
+    const follow = async (file: string, atDone: () => void) => {
+      let done!: () => void;
+      const writerDone = new Promise<void>((r) => (done = r));
+      let seen = 0;
+      const followed = collectFrames(fromTrajectory(file, { follow: true, until: writerDone }).pipe(tap(() => seen++)));
+      await until(() => seen === 1);
+      atDone();
+      done();
+      return followed;
+    };
+    await expect(follow(nc, () => {})).rejects.toThrow(
+      new RegExp(`^${nc}: frame 1 at byte \\d+: the NetCDF header's numrecs is 1 now that the writer is done, but 1 frames were decoded`),
+    );
+    // A writer that syncs numrecs as it exits: every record.
+    expect((await follow(nc, () => setNumrecs(nc, 4))).length).toBe(4);
   }, 60_000);
 });
 

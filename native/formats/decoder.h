@@ -97,9 +97,13 @@ struct Input {
   uint64_t offset = 0;
   // No byte will ever follow the window (finished file, writer gone).
   bool eof = false;
-  // The writer is done (plain read, or it exited): header counts that lag
-  // the data (NetCDF numrecs) no longer gate what is decoded.
+  // The writer is done (plain read, or it exited): the data and the header
+  // counts (NetCDF numrecs) are final.
   bool writer_done = false;
+  // The data is followed while a writer produces it (a growing file or a
+  // FIFO), rather than read as a finished file: header counts that lag the
+  // data (NetCDF numrecs) are waited for, not trusted as they stand.
+  bool follow = false;
 };
 
 enum class Status {
@@ -141,6 +145,10 @@ class Decoder {
   virtual uint64_t header_end() const { return 0; }
   // LAMMPS: units for dumps without ITEM: UNITS ("real", "metal", ...).
   virtual void set_units(const std::string&) {}
+  // The data ended cleanly between frames (in.size 0, in.eof): a decoder
+  // whose header promised something else throws DecodeError (NetCDF:
+  // numrecs disagrees with the records decoded).
+  virtual void at_end(const Input&) {}
 
  protected:
   // Checks an atom count from a header against limits and earlier frames.

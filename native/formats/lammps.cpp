@@ -71,19 +71,9 @@ class LammpsDecoder : public Decoder {
     data_ = reinterpret_cast<const char*>(in.data);
     size_ = in.size;
     pos_ = 0;
-    eof_ = in.eof;
     base_ = in.offset;
-    partial_line_ = false;
     try {
       return snapshot(in, sink, out);
-    } catch (const DecodeError&) {
-      // A bad last line without its newline at the end of the data is a
-      // line cut short: report the truncation, not the garbled line.
-      if (!partial_line_) throw;
-      Step s;
-      s.status = Status::NeedMore;
-      s.need = in.size + 1;
-      return s;
     } catch (const More&) {
       Step s;
       s.status = Status::NeedMore;
@@ -96,20 +86,18 @@ class LammpsDecoder : public Decoder {
   struct More {};
 
   // Next complete line (without its newline); throws More when incomplete.
+  // LAMMPS ends every line with a newline, so a last line without one is
+  // incomplete even at the end of the data: while the writer runs, the rest
+  // is still to come; once the data is final it is a truncated file (the
+  // reader says so), never a number cut short ("16.5302" read as "16").
   std::string_view line() {
     if (pos_ >= size_) throw More();
     const char* nl = static_cast<const char*>(std::memchr(data_ + pos_, '\n', size_ - pos_));
-    size_t end;
-    if (!nl) {
-      if (!eof_) throw More();
-      end = size_;
-      partial_line_ = true;
-    } else {
-      end = size_t(nl - data_);
-    }
+    if (!nl) throw More();
+    const size_t end = size_t(nl - data_);
     std::string_view l(data_ + pos_, end - pos_);
     line_at_ = pos_;
-    pos_ = nl ? end + 1 : end;
+    pos_ = end + 1;
     if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
     return l;
   }
@@ -283,16 +271,13 @@ class LammpsDecoder : public Decoder {
         fail("unexpected LAMMPS dump item 'ITEM: " + shorten(it) + "' (dump custom only)", here());
       }
     }
-    // Every atom line takes at least two bytes per column: ask for that
-    // much before allocating anything for n atoms.
+    // Every atom line takes at least two bytes per column (newline
+    // included): ask for that much before allocating anything for n atoms.
+    // At the end of the data this is a truncation, reported by the reader.
     const size_t atoms_at = pos_;
-    if (size_ - atoms_at < size_t(n) * 2 * ncols_ && !eof_) {
+    if (size_ - atoms_at < size_t(n) * 2 * ncols_) {
       want_ = atoms_at + size_t(n) * 2 * ncols_;
       throw More();
-    }
-    if (eof_ && size_ - atoms_at < size_t(n) * 2 * ncols_ - 1) {
-      want_ = atoms_at + size_t(n) * 2 * ncols_;
-      throw More();  // truncated: reported by the reader
     }
     want_ = 0;
     const size_t N = size_t(n);
@@ -417,8 +402,6 @@ class LammpsDecoder : public Decoder {
   const char* data_ = nullptr;
   size_t size_ = 0, pos_ = 0, line_at_ = 0, want_ = 0;
   uint64_t base_ = 0;
-  bool eof_ = false;
-  bool partial_line_ = false;
   std::vector<std::string_view> toks_;
   // Columns.
   std::string columns_spec_ = "\x01";

@@ -2,12 +2,16 @@
 // (CDF-1) or 64-bit offset (CDF-2) files, read without libnetcdf and
 // without seeking: the header, then record after record.
 //
-// A record is decoded once all its bytes are there and, while the writer
-// is still running, once `numrecs` (re-read from byte 4 by the reader) says
-// it was synced: data past numrecs may still hold fill values. When the
-// writer is done, every complete record is decoded even if numrecs lags
-// (a writer that never synced), but a record that still holds the fill
-// value is refused.
+// `numrecs` (byte 4, re-read by the reader as the file grows) counts the
+// records. A finished file is read as netCDF, MDAnalysis and cpptraj read
+// it: numrecs records, and bytes after them are not frames. A followed
+// file's writer updates numrecs after the data, so there a record is
+// decoded once all its bytes are there and numrecs says it was synced
+// (data past numrecs may still hold fill values); once the writer is done,
+// numrecs is re-read and a complete record past it is an error (never a
+// silent extra frame), as is a count that disagrees with the records
+// decoded when the data ends. The streaming marker (numrecs 0xFFFFFFFF)
+// gates nothing and is checked against nothing.
 #include <cmath>
 #include <algorithm>
 #include <cstring>
@@ -22,7 +26,6 @@ namespace {
 
 constexpr size_t kMaxHeader = 16u << 20;
 constexpr uint32_t kStreaming = 0xFFFFFFFFu;
-constexpr float kFillFloat = 9.9692099683868690e+36f;
 
 enum NcType { kByte = 1, kChar = 2, kShort = 3, kInt = 4, kFloat = 5, kDouble = 6 };
 
@@ -89,6 +92,18 @@ class NetCdfDecoder : public Decoder {
     return true;
   }
 
+  void at_end(const Input& in) override {
+    if (rec_begin_ == 0 || numrecs_ == kStreaming || frames_ == numrecs_) return;
+    if (frames_ < numrecs_)
+      fail("truncated NetCDF file: the header's numrecs is " + std::to_string(numrecs_) + " but the " +
+               (in.follow ? "data" : "file") + " ends after " + std::to_string(frames_) + " records",
+           in.offset);
+    fail("the NetCDF header's numrecs is " + std::to_string(numrecs_) + " at the end of the data, but " +
+             std::to_string(frames_) + " frames were decoded: the writer lowered numrecs (or stopped streaming) "
+             "after those frames were read",
+         in.offset);
+  }
+
   Step next(const Input& in, FrameSink& sink, FrameData& out) override {
     if (rec_begin_ == 0) {
       if (!parsed_) {
@@ -115,19 +130,28 @@ class NetCdfDecoder : public Decoder {
       s.consumed = skip_;
       return s;
     }
-    if (in.size < recsize_) return need(recsize_);
     const uint64_t r = frames_;
     const bool synced = numrecs_ == kStreaming || r < numrecs_;
-    if (!synced && !in.writer_done) return need(in.size + 1);  // wait for numrecs
+    if (!synced && in.writer_done && !in.follow) {
+      // A finished file holds numrecs records: what follows them is not data.
+      if (in.size == 0) return need(1);
+      Step s;
+      s.status = Status::Skip;
+      s.consumed = in.size;
+      return s;
+    }
+    if (in.size < recsize_) return need(recsize_);
+    if (!synced) {
+      // Wait for the writer to sync numrecs; once it is done, for the
+      // reader to re-read numrecs and reach the end of the data.
+      if (!in.writer_done || !in.eof) return need(in.size + 1);
+      fail("the NetCDF header's numrecs is " + std::to_string(numrecs_) + " now that the writer is done, but " +
+               std::to_string(r) + " frames were decoded and another complete record follows: data past numrecs "
+               "is not a frame (a writer that never updated numrecs, or bytes appended to the file)",
+           in.offset);
+    }
     const uint8_t* rec = in.data;
     const size_t n = size_t(natoms_);
-    if (!synced) {
-      // Past numrecs after the writer is done: only a fully written record counts.
-      if (load_be32(rec + coords_->off) == bits(kFillFloat))
-        fail("record " + std::to_string(r) + " lies past numrecs (" + std::to_string(numrecs_) +
-                 ") and still holds fill values: the writer stopped before writing it",
-             in.offset + coords_->off);
-    }
     out.positions = array(*coords_, rec, sink.positions(n), n, 1.0);
     out.velocities = vel_ ? array(*vel_, rec, sink.velocities(n), n, 1.0) : nullptr;
     out.forces = frc_ ? array(*frc_, rec, sink.forces(n), n, 4.184) : nullptr;  // kcal → kJ
@@ -159,11 +183,6 @@ class NetCdfDecoder : public Decoder {
     s.status = Status::NeedMore;
     s.need = n;
     return s;
-  }
-  static uint32_t bits(float f) {
-    uint32_t u;
-    std::memcpy(&u, &f, 4);
-    return u;
   }
   static double scalar(const Var& v, const uint8_t* q) {
     return v.type == kDouble ? be_f64(q) : double(be_f32(q));

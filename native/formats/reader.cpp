@@ -27,6 +27,13 @@ uint64_t fnv1a(const uint8_t* p, size_t n) {
 }
 }  // namespace
 
+void ByteBuffer::grow(size_t n, size_t keep) {
+  std::unique_ptr<uint8_t[]> q(new uint8_t[n]);  // default-initialised: not zeroed
+  if (keep) std::memcpy(q.get(), p_.get(), keep);
+  p_ = std::move(q);
+  n_ = n;
+}
+
 TrajectoryReader::TrajectoryReader(const ReaderOptions& options) : options_(options) {
   const std::string& p = options_.path;
   struct stat st;
@@ -54,7 +61,7 @@ TrajectoryReader::TrajectoryReader(const ReaderOptions& options) : options_(opti
   // A finished regular file is complete; a FIFO ends when its writers close
   // (or, opened read-write, at finish()).
   writer_done_ = !options_.follow && !fifo_;
-  buf_.resize(kMinBuffer);
+  buf_.grow(kMinBuffer, 0);
 }
 
 TrajectoryReader::~TrajectoryReader() {
@@ -91,16 +98,22 @@ TrajectoryReader::Result TrajectoryReader::next(FrameSink& sink, FrameData& out)
       if (!options_.lammps_units.empty()) decoder_->set_units(options_.lammps_units);
       if (decoder_->refresh_bytes()) head_.resize(decoder_->refresh_bytes());
     }
-    if (avail == 0 && eof_) {
-      if (file_pos_ == 0) error("empty file (0 bytes): no trajectory was written", 0, 0);
-      return Result::End;
-    }
     Input in;
     in.data = buf_.data() + start_;
     in.size = avail;
     in.offset = offset_;
     in.eof = eof_;
     in.writer_done = writer_done_;
+    in.follow = options_.follow || fifo_;
+    if (avail == 0 && eof_) {
+      if (file_pos_ == 0) error("empty file (0 bytes): no trajectory was written", 0, 0);
+      try {
+        decoder_->at_end(in);
+      } catch (const DecodeError& e) {
+        error(e.what(), e.frame, e.offset);
+      }
+      return Result::End;
+    }
     Step st;
     try {
       st = decoder_->next(in, sink, out);
@@ -122,7 +135,7 @@ TrajectoryReader::Result TrajectoryReader::next(FrameSink& sink, FrameData& out)
       std::string what = decoder_->natoms() < 0 ? "inside the header" : "inside frame " + std::to_string(frames());
       error(std::string("truncated ") + format_name(decoder_->format()) + " data: the " + (fifo_ ? "stream" : "file") +
                 " ends " + std::to_string(avail) + " bytes " + what +
-                (st.need > avail && st.need < (size_t(1) << 40) ? " (which needs " + std::to_string(st.need) + ")" : "") +
+                (st.need > avail + 1 && st.need < (size_t(1) << 40) ? " (which needs " + std::to_string(st.need) + ")" : "") +
                 (writer_done_ && options_.follow ? "; the writer exited mid-frame" : ""),
             frames(), offset_);
     }
@@ -158,13 +171,18 @@ size_t TrajectoryReader::fill(size_t need) {
     start_ = 0;
     end_ = avail;
   }
-  if (buf_.size() - start_ < need) {
-    size_t cap = std::max(need + start_, 2 * buf_.size());
-    buf_.resize(cap);
-  }
+  // The buffer grows only once it is full of bytes that did arrive, and then
+  // geometrically: memory follows the data, never a header's claim (a
+  // corrupt atom count in a tiny file must not allocate gigabytes, nor a
+  // followed file whose writer has not written the frame yet).
+  const size_t target = need > SIZE_MAX - start_ ? SIZE_MAX : start_ + need;
   for (;;) {
     size_t room = buf_.size() - end_;
-    if (room == 0) break;
+    if (room == 0) {
+      if (buf_.size() >= target) break;
+      buf_.grow(buf_.size() > SIZE_MAX / 2 ? SIZE_MAX : 2 * buf_.size(), end_);
+      continue;
+    }
     ssize_t r = read(fd_, buf_.data() + end_, room);
     if (r > 0) {
       if (tee_fd_ >= 0) {

@@ -37,6 +37,21 @@ struct ReaderOptions {
   std::string lammps_units;
 };
 
+// The reader's byte buffer. Unlike std::vector it does not zero-fill what
+// it grows by: pages no read() has written to stay untouched (not resident).
+class ByteBuffer {
+ public:
+  uint8_t* data() { return p_.get(); }
+  const uint8_t* data() const { return p_.get(); }
+  size_t size() const { return n_; }
+  // Reallocates to n bytes (n >= keep), keeping the first `keep` bytes.
+  void grow(size_t n, size_t keep);
+
+ private:
+  std::unique_ptr<uint8_t[]> p_;
+  size_t n_ = 0;
+};
+
 // An error reading the file; the message names file, frame and byte offset.
 class ReaderError : public std::runtime_error {
  public:
@@ -63,6 +78,8 @@ class TrajectoryReader {
   uint64_t frames() const { return decoder_ ? decoder_->frames() : 0; }
   uint64_t bytes_read() const { return file_pos_; }
   uint64_t bytes_decoded() const { return offset_; }
+  // Bytes the read buffer holds room for (the tests check it follows the data).
+  size_t buffer_capacity() const { return buf_.size(); }
   const std::string& path() const { return options_.path; }
 
  private:
@@ -81,7 +98,7 @@ class TrajectoryReader {
   bool seen_data_ = false;
   uint64_t ino_ = 0, dev_ = 0;
   std::unique_ptr<Decoder> decoder_;
-  std::vector<uint8_t> buf_;
+  ByteBuffer buf_;
   size_t start_ = 0, end_ = 0;  // buffered bytes: buf_[start_, end_)
   uint64_t offset_ = 0;         // stream offset of buf_[start_]
   uint64_t file_pos_ = 0;       // bytes read from the fd so far

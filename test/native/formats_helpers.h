@@ -33,8 +33,10 @@ struct Decoded {
 
 // Decodes `b`, letting `chunk` more bytes arrive each time the decoder asks
 // for more (as a pipe would); the end of `b` is the end of the stream.
+// `follow`: the data is followed while written (Input::follow), not a
+// finished file.
 inline Decoded decode(Format f, const Bytes& b, size_t chunk = SIZE_MAX, bool writer_done = true,
-                      const std::string& units = "") {
+                      const std::string& units = "", bool follow = false) {
   Decoded d;
   auto dec = westream::formats::make_decoder(f);
   if (!units.empty()) dec->set_units(units);
@@ -48,7 +50,11 @@ inline Decoded decode(Format f, const Bytes& b, size_t chunk = SIZE_MAX, bool wr
       in.offset = pos;
       in.eof = avail == b.size();
       in.writer_done = writer_done;
-      if (in.size == 0 && in.eof) break;
+      in.follow = follow;
+      if (in.size == 0 && in.eof) {
+        dec->at_end(in);
+        break;
+      }
       FrameData out;
       auto st = dec->next(in, sink, out);
       if (st.status == Status::NeedMore) {

@@ -49,14 +49,39 @@ TEST(FormatsLammps, UnitsGiveTimeVelocitiesAndForces) {
   EXPECT_NEAR(metal.vel[0][1], 0.002f, 1e-7);
 }
 
-TEST(FormatsLammps, PartialSnapshotWaitsAndFinalLineWithoutNewlineCounts) {
+TEST(FormatsLammps, PartialSnapshotWaitsAndFinalLineWithoutNewlineIsTruncated) {
   System s = make_system(5, 2.0f, 9);
   std::string t = lammps_snapshot(s, 0, false);
   Decoded cut = decode(Format::LammpsDump, text(t.substr(0, t.size() - 10)));
   EXPECT_TRUE(cut.truncated);
   EXPECT_EQ(cut.error, "");
+  // LAMMPS ends every line with a newline: a last line without one is cut
+  // short, even when what is there still parses.
   Decoded nonl = decode(Format::LammpsDump, text(t.substr(0, t.size() - 1)));
-  EXPECT_EQ(nonl.pos.size(), 1u);
+  EXPECT_TRUE(nonl.truncated);
+  EXPECT_EQ(nonl.pos.size(), 0u);
+}
+
+TEST(FormatsLammps, NumberCutAtTheEndIsTruncationNotAShorterNumber) {
+  // The audit's file: "16.5302" cut to "16" must not come out as z = 16.
+  std::string t =
+      "ITEM: TIMESTEP\n0\nITEM: NUMBER OF ATOMS\n2\nITEM: BOX BOUNDS pp pp pp\n0 20\n0 20\n0 20\n"
+      "ITEM: ATOMS id type x y z\n1 1 1.0 1.0 1.0\n2 1 1.0 1.0 16.5302\n";
+  std::string cut = t.substr(0, t.size() - 6);
+  ASSERT_EQ(cut.substr(cut.size() - 3), " 16");
+  Decoded d = decode(Format::LammpsDump, text(cut));
+  EXPECT_TRUE(d.truncated);
+  EXPECT_EQ(d.error, "");
+  EXPECT_EQ(d.pos.size(), 0u);
+  // Arriving a few bytes at a time (a followed file, a pipe), the partial
+  // line waits for its rest: the number comes out whole.
+  for (size_t chunk : {1, 3, 7, 50}) {
+    Decoded g = decode(Format::LammpsDump, text(t), chunk);
+    ASSERT_EQ(g.error, "");
+    ASSERT_FALSE(g.truncated);
+    ASSERT_EQ(g.pos.size(), 1u);
+    EXPECT_FLOAT_EQ(g.pos[0][5], 16.5302f);
+  }
 }
 
 TEST(FormatsLammps, BadInputIsNamed) {

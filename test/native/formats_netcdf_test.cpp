@@ -30,27 +30,66 @@ TEST(FormatsNetcdf, CompleteFile) {
 TEST(FormatsNetcdf, NumrecsLaggingGatesWhileTheWriterRuns) {
   auto s = systems(8, 3);
   Bytes b = netcdf_file(s, 1);  // data for 3, header says 1
-  Decoded live = decode(Format::NetCdf, b, SIZE_MAX, /*writer_done=*/false);
+  Decoded live = decode(Format::NetCdf, b, SIZE_MAX, /*writer_done=*/false, "", /*follow=*/true);
   EXPECT_EQ(live.pos.size(), 1u);
-  Decoded done = decode(Format::NetCdf, b, SIZE_MAX, /*writer_done=*/true);
-  ASSERT_EQ(done.error, "");
-  EXPECT_EQ(done.pos.size(), 3u);
+  // Followed, and the writer is done with numrecs still 1: the next record
+  // is not a frame, and saying so is an error rather than a silent stop.
+  Decoded done = decode(Format::NetCdf, b, SIZE_MAX, /*writer_done=*/true, "", /*follow=*/true);
+  EXPECT_EQ(done.pos.size(), 1u);
+  EXPECT_NE(done.error.find("numrecs is 1 now that the writer is done, but 1 frames were decoded"), std::string::npos)
+      << done.error;
+  EXPECT_EQ(done.error_frame, 1u);
+  // A finished file holds numrecs records, as netCDF and MDAnalysis read it.
+  Decoded finished = decode(Format::NetCdf, b, 97);
+  ASSERT_EQ(finished.error, "");
+  EXPECT_FALSE(finished.truncated);
+  EXPECT_EQ(finished.pos.size(), 1u);
 }
 
-TEST(FormatsNetcdf, StreamingNumrecsAndFillValues) {
+TEST(FormatsNetcdf, BytesAfterTheLastRecordAreNotFrames) {
+  auto s = systems(8, 2);
+  const size_t recsize = 4 + 12 * 8 + 24 + 24;
+  Bytes good = netcdf_file(s, 2);
+  for (size_t extra : {recsize, recsize + 5, size_t(3), 4 * recsize}) {
+    Bytes b = good;
+    b.insert(b.end(), extra, 0);  // a whole zero record, and some
+    for (size_t chunk : {SIZE_MAX, size_t(61)}) {
+      Decoded d = decode(Format::NetCdf, b, chunk);
+      ASSERT_EQ(d.error, "") << extra;
+      EXPECT_FALSE(d.truncated) << extra;
+      ASSERT_EQ(d.pos.size(), 2u) << extra;
+      EXPECT_LE(max_abs_diff(d.pos[1], s[1].x, 10.0f), 1e-5f);
+    }
+    // Followed until the writer is done: an error once the data is final.
+    Decoded f = decode(Format::NetCdf, b, SIZE_MAX, true, "", true);
+    EXPECT_EQ(f.pos.size(), 2u);
+    if (extra >= recsize) {
+      EXPECT_NE(f.error.find("numrecs is 2"), std::string::npos) << f.error;
+    } else {
+      EXPECT_TRUE(f.truncated);
+    }
+  }
+}
+
+TEST(FormatsNetcdf, FewerRecordsThanNumrecsIsTruncation) {
+  auto s = systems(8, 2);
+  Bytes b = netcdf_file(s, 3);  // data for 2, header says 3
+  for (bool follow : {false, true}) {
+    Decoded d = decode(Format::NetCdf, b, SIZE_MAX, true, "", follow);
+    EXPECT_EQ(d.pos.size(), 2u);
+    EXPECT_NE(d.error.find("truncated NetCDF file: the header's numrecs is 3"), std::string::npos) << d.error;
+    EXPECT_NE(d.error.find("ends after 2 records"), std::string::npos) << d.error;
+    EXPECT_EQ(d.error_offset, b.size());
+  }
+}
+
+TEST(FormatsNetcdf, StreamingNumrecs) {
   auto s = systems(8, 2);
   Bytes b = netcdf_file(s, 0xFFFFFFFFu);
-  EXPECT_EQ(decode(Format::NetCdf, b, SIZE_MAX, false).pos.size(), 2u);
-  // A record past numrecs that still holds fill values: refused once the writer is done.
-  Bytes f = netcdf_file(s, 1);
-  const size_t recsize = 4 + 12 * 8 + 24 + 24;
-  Bytes fill;
-  bef(fill, 9.9692099683868690e+36f);
-  std::copy(fill.begin(), fill.end(), f.end() - recsize + 4);  // record 1, first coordinate
-  Decoded probe = decode(Format::NetCdf, f, SIZE_MAX, true);
-  EXPECT_EQ(probe.pos.size(), 1u);
-  EXPECT_NE(probe.error.find("still holds fill values"), std::string::npos) << probe.error;
-  EXPECT_EQ(probe.error_frame, 1u);
+  EXPECT_EQ(decode(Format::NetCdf, b, SIZE_MAX, false, "", true).pos.size(), 2u);
+  Decoded done = decode(Format::NetCdf, b, 50, true);
+  EXPECT_EQ(done.error, "");
+  EXPECT_EQ(done.pos.size(), 2u);
 }
 
 TEST(FormatsNetcdf, UnsupportedFlavoursSayWhy) {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 
@@ -227,4 +228,190 @@ TEST(FormatsReader, ReadWritePipeEndsOnlyAtFinish) {
   EXPECT_EQ(drain(r), -3);  // 2 frames, then Wait: closing a writer is not the end
   r.finish();
   EXPECT_EQ(drain(r), 0);
+}
+
+namespace {
+std::vector<System> nc_systems(int n, int frames) {
+  std::vector<System> v;
+  for (int f = 0; f < frames; f++) v.push_back(make_system(n, 2.0f, 60 + f));
+  return v;
+}
+void set_numrecs(const std::string& path, uint32_t numrecs) {
+  int fd = open(path.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  uint8_t b[4] = {uint8_t(numrecs >> 24), uint8_t(numrecs >> 16), uint8_t(numrecs >> 8), uint8_t(numrecs)};
+  ASSERT_EQ(pwrite(fd, b, 4, 4), 4);
+  close(fd);
+}
+std::string drain_error(TrajectoryReader& r, int* frames) {
+  try {
+    *frames += std::max(drain(r), 0);
+  } catch (const ReaderError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(FormatsReader, NetcdfFinishedFileStopsAtNumrecs) {
+  TempDir d;
+  std::string p = d.file("pad.nc");
+  Bytes b = netcdf_file(nc_systems(2, 2), 2);
+  b.insert(b.end(), 4 + 12 * 2 + 24 + 24, 0);  // one zero record after the last one
+  write_file(p, b);
+  ReaderOptions o;
+  o.path = p;
+  TrajectoryReader r(o);
+  EXPECT_EQ(drain(r), 2);
+}
+
+TEST(FormatsReader, NetcdfFollowedPastNumrecsIsAnErrorOnceTheWriterIsDone) {
+  TempDir d;
+  std::string p = d.file("lag.nc");
+  write_file(p, netcdf_file(nc_systems(5, 3), 1));  // three records, numrecs 1
+  ReaderOptions o;
+  o.path = p;
+  o.follow = true;
+  TrajectoryReader r(o);
+  EXPECT_EQ(drain(r), -2);  // the synced record, then Wait for numrecs
+  r.finish();
+  int frames = 0;
+  std::string m = drain_error(r, &frames);
+  EXPECT_EQ(frames, 0);
+  EXPECT_NE(m.find(p + ": frame 1 at byte "), std::string::npos) << m;
+  EXPECT_NE(m.find("numrecs is 1 now that the writer is done, but 1 frames were decoded"), std::string::npos) << m;
+}
+
+TEST(FormatsReader, NetcdfNumrecsSyncedAsTheWriterExitsIsReadAgain) {
+  // The reader's numrecs is stale when the writer finishes (it synced the
+  // last records just before exiting): read it again, decode them all.
+  TempDir d;
+  std::string p = d.file("late.nc");
+  write_file(p, netcdf_file(nc_systems(5, 3), 1));
+  ReaderOptions o;
+  o.path = p;
+  o.follow = true;
+  TrajectoryReader r(o);
+  EXPECT_EQ(drain(r), -2);
+  set_numrecs(p, 3);
+  r.finish();
+  EXPECT_EQ(drain(r), 2);
+}
+
+TEST(FormatsReader, NetcdfNumrecsBelowTheFramesDecodedIsAnError) {
+  TempDir d;
+  std::string p = d.file("stream.nc");
+  write_file(p, netcdf_file(nc_systems(5, 3), 0xFFFFFFFFu));  // streaming: nothing gated
+  ReaderOptions o;
+  o.path = p;
+  o.follow = true;
+  TrajectoryReader r(o);
+  EXPECT_EQ(drain(r), -4);
+  set_numrecs(p, 2);
+  r.finish();
+  int frames = 0;
+  std::string m = drain_error(r, &frames);
+  EXPECT_NE(m.find("numrecs is 2 at the end of the data, but 3 frames were decoded"), std::string::npos) << m;
+}
+
+TEST(FormatsReader, NetcdfFewerRecordsThanNumrecsIsTruncated) {
+  TempDir d;
+  std::string p = d.file("short.nc");
+  write_file(p, netcdf_file(nc_systems(5, 2), 4));
+  ReaderOptions o;
+  o.path = p;
+  TrajectoryReader r(o);
+  int frames = 0;
+  std::string m = drain_error(r, &frames);
+  EXPECT_NE(m.find(p + ": frame 2 at byte "), std::string::npos) << m;
+  EXPECT_NE(m.find("truncated NetCDF file: the header's numrecs is 4 but the file ends after 2 records"), std::string::npos)
+      << m;
+}
+
+TEST(FormatsReader, LammpsLastLineWithoutNewlineIsTruncatedNotShortened) {
+  TempDir d;
+  std::string t =
+      "ITEM: TIMESTEP\n0\nITEM: NUMBER OF ATOMS\n2\nITEM: BOX BOUNDS pp pp pp\n0 20\n0 20\n0 20\n"
+      "ITEM: ATOMS id type x y z\n1 1 1.0 1.0 1.0\n2 1 1.0 1.0 16.5302\n";
+  std::string cut = t.substr(0, t.size() - 6);  // "... 16"
+  std::string p = d.file("cut.lammpstrj");
+  write_file(p, Bytes(cut.begin(), cut.end()));
+  ReaderOptions o;
+  o.path = p;
+  TrajectoryReader r(o);
+  int frames = 0;
+  std::string m = drain_error(r, &frames);
+  EXPECT_EQ(frames, 0);
+  EXPECT_NE(m.find(p + ": frame 0 at byte 0: truncated lammpsdump data"), std::string::npos) << m;
+  // Followed: the partial line waits for its rest while the writer runs.
+  std::string g = d.file("grow.lammpstrj");
+  write_file(g, Bytes(cut.begin(), cut.end()));
+  o.path = g;
+  o.follow = true;
+  TrajectoryReader f(o);
+  VectorSink sink;
+  FrameData out;
+  EXPECT_EQ(f.next(sink, out), Result::Wait);
+  int fd = open(g.c_str(), O_WRONLY | O_APPEND);
+  write_all(fd, reinterpret_cast<const uint8_t*>(t.data()) + cut.size(), t.size() - cut.size());
+  close(fd);
+  ASSERT_EQ(f.next(sink, out), Result::Frame);
+  EXPECT_FLOAT_EQ(out.positions[5], 16.5302f);
+  f.finish();
+  EXPECT_EQ(f.next(sink, out), Result::End);
+  // And if the writer exits there: truncated, the writer exited mid-frame.
+  std::string x = d.file("dies.lammpstrj");
+  write_file(x, Bytes(cut.begin(), cut.end()));
+  o.path = x;
+  TrajectoryReader e(o);
+  EXPECT_EQ(e.next(sink, out), Result::Wait);
+  e.finish();
+  frames = 0;
+  m = drain_error(e, &frames);
+  EXPECT_NE(m.find("truncated lammpsdump data"), std::string::npos) << m;
+  EXPECT_NE(m.find("the writer exited mid-frame"), std::string::npos) << m;
+}
+
+TEST(FormatsReader, BufferFollowsTheDataNotAHeadersAtomCount) {
+  // A DCD header claiming 20 million atoms (a 240 MB frame) in front of a
+  // few bytes, and a LAMMPS dump claiming 10 million: the read buffer stays
+  // at its initial size while followed, and at about the file's size when
+  // the file is finished (bigger than the initial buffer here).
+  TempDir d;
+  constexpr size_t kMiB = 1u << 20;
+  Bytes dcd;
+  dcd_header(dcd, 20000000, true, false);
+  dcd.insert(dcd.end(), 104, 0);  // the start of the first frame
+  std::string lmp =
+      "ITEM: TIMESTEP\n0\nITEM: NUMBER OF ATOMS\n10000000\nITEM: BOX BOUNDS pp pp pp\n0 20\n0 20\n0 20\n"
+      "ITEM: ATOMS id type x y z\n1 1 1.0 1.0 1.0\n";
+  struct Case {
+    std::string name;
+    Bytes b;
+  } cases[] = {{"big.dcd", dcd}, {"big.lammpstrj", Bytes(lmp.begin(), lmp.end())}};
+  for (auto& c : cases) {
+    std::string p = d.file(c.name);
+    write_file(p, c.b);
+    ReaderOptions o;
+    o.path = p;
+    o.follow = true;
+    TrajectoryReader r(o);
+    VectorSink sink;
+    FrameData out;
+    EXPECT_EQ(r.next(sink, out), Result::Wait);
+    EXPECT_LE(r.buffer_capacity(), kMiB) << c.name;
+    r.finish();
+    EXPECT_THROW(drain(r), ReaderError);
+    EXPECT_LE(r.buffer_capacity(), kMiB) << c.name;
+    EXPECT_TRUE(sink.p.empty()) << c.name;  // no output arrays for the claim
+    // Finished, 3 MiB of it: the buffer holds the file, not the claim.
+    Bytes big = c.b;
+    big.resize(big.size() + 3 * kMiB, c.name == "big.dcd" ? 0 : '\n');
+    write_file(p, big);
+    ReaderOptions fo;
+    fo.path = p;
+    TrajectoryReader fr(fo);
+    EXPECT_THROW(drain(fr), ReaderError);
+    EXPECT_LE(fr.buffer_capacity(), 8 * kMiB) << c.name;
+  }
 }
