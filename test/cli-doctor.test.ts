@@ -153,6 +153,10 @@ describe('westream doctor', () => {
     expect(bad.code).toBe(1);
     expect(bad.check('west.cfg').status).toBe('fail');
     expect(bad.check('west.cfg').detail).toContain('pcoord_len must be a positive integer, got 0');
+    // An alias bomb is refused, naming the file.
+    fs.writeFileSync(path.join(dir, 'west.cfg'), 'a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n');
+    const bomb = await doctor(['--no-python'], { WEST_SIM_ROOT: dir });
+    expect(bomb.check('west.cfg')).toMatchObject({ status: 'fail', detail: `${path.join(dir, 'west.cfg')}: Excessive alias count indicates a resource exhaustion attack` });
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

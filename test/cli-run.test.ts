@@ -89,6 +89,9 @@ describe('westream run', () => {
     const full = await start('sh', ['-c', `"${process.execPath}" "${westreamBin}" run -- ${synthetic} --frames 3 > /dev/full`], { WESTREAM_LOG_LEVEL: 'info' }).exit;
     expect(full.code).toBe(1);
     expect(full.stderr).toContain('westream: cannot write to standard output (ENOSPC): its lines are lost');
+    const start_ = await westream(['run', '--start', 'bstate.pdb', '--pipeline', 'count', '--', synthetic, '--frames', '1']).exit;
+    expect(start_.code).toBe(0);
+    expect(start_.stderr).toContain("--start bstate.pdb is ignored: it gives row 0 of a WESTPA segment's pcoord");
     const loud = await westream(['run', '--pipeline', 'count', '--', synthetic, '--frames', '2'], { WESTREAM_LOG_LEVEL: 'loud' }).exit;
     expect(loud.code).toBe(0);
     expect(loud.stderr).toContain('westream: WESTREAM_LOG_LEVEL=loud is not a log level (trace, debug, info, warn, error, silent); using info');

@@ -131,6 +131,7 @@ describe('pipeline validation errors name file, line and column', () => {
     check('topology: system.prmtop\npcoord: []\n', /^p\.yaml:2:9: "pcoord" must list at least one measure/);
     check('topology: system.prmtop\npcoord:\n  - coordination: {a: name NA, b: name O}\n', /^p\.yaml:3:19: pcoord\[0\]\.coordination is missing "cutoff"/);
     check('topology: system.prmtop\npcoord:\n  - coordination: {a: resname NA, b: name O, cutoff: far}\n', /^p\.yaml:3:54: "pcoord\[0\]\.coordination\.cutoff" must be a number, got "far"/);
+    check('topology: system.prmtop\npcoord:\n  - coordination: {a: resname NA, b: name O, cutoff: .nan}\n', /must be a number, got NaN$/);
     check('topology: system.prmtop\nevery: 0\npcoord:\n  - rg: {select: protein}\n', /^p\.yaml:2:8: "every" must be a positive integer, got 0/);
     check('topology: system.prmtop\nreference: system.pdb\npcoord:\n  - rmsd: {select: backbone, weights: charge}\n', /^p\.yaml:4:39: pcoord\[0\]\.rmsd\.weights must be one of mass, got "charge"/);
     check('topology: system.prmtop\npcoord:\n  - rmsd: {select: backbone}\n', /^p\.yaml:3:11: pcoord\[0\]\.rmsd needs a reference structure: ".*system\.prmtop" has no coordinates; set "reference:"/);

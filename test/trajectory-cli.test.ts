@@ -93,6 +93,12 @@ describe('westream run --trajectory: bad places', () => {
     expect(tmpfs.code).toBe(2);
     expect(tmpfs.stderr).toContain(`cannot create a private directory in ${path.join(dir, 'none')}: it does not exist; give --tmpfs-dir a writable directory`);
     expect(fs.existsSync(marker)).toBe(false);
+    for (const args of [['run', '--trajectory', 'd.lammpstrj', '--lammps-units', 'bogus', ...engine], ['analyze', path.join(dir, 'small.dcd'), '--lammps-units', 'bogus']]) {
+      const r = await westream(args).exit;
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('unknown LAMMPS units style \\"bogus\\": use real, metal, si, cgs, electron, micro, nano, lj');
+    }
+    expect(fs.existsSync(marker)).toBe(false);
   });
 
   it('a trajectory that cannot be kept after all: the run fails (exit 3) and the trajectory is left where it is, named', async () => {

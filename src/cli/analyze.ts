@@ -4,6 +4,7 @@ import fs from 'node:fs';
 
 import { defaultIfEmpty, lastValueFrom, tap } from 'rxjs';
 
+import { lammpsUnitsError } from '../sources/imd/units.js';
 import { fromTrajectory, TrajectoryError, type TrajectoryFormat } from '../sources/trajectory.js';
 import { readTopology } from '../topology/index.js';
 import type { Logger } from './logger.js';
@@ -28,6 +29,11 @@ export async function analyze(trajectory: string, options: AnalyzeOptions, log: 
     pipeline = await pipelineFor(options.pipeline);
   } catch (e) {
     log.error((e as Error).message);
+    return 2;
+  }
+  const badUnits = options.lammpsUnits === undefined ? undefined : lammpsUnitsError(options.lammpsUnits);
+  if (badUnits) {
+    log.error(badUnits);
     return 2;
   }
   // A topology must describe the trajectory's atoms (pipeline files name their own).

@@ -34,6 +34,7 @@ export async function createPipelineOutput(options: OutputOptions, log: Logger):
     if (process.env.WEST_PCOORD_RETURN) {
       log.warn(`WEST_PCOORD_RETURN is set but --pipeline "${options.pipeline}" is not a pipeline file (.yaml): no pcoord will be written`);
     }
+    if (options.start) log.warn(`--start ${options.start} is ignored: it gives row 0 of a WESTPA segment's pcoord (WEST_PCOORD_RETURN and a pipeline file)`);
     return { apply: await pipelineFor(options.pipeline), finish: () => {} };
   }
   const { SegmentOutput } = await import('./segment-output.js');

@@ -9,7 +9,7 @@ import {
   type Isolation,
 } from '../launch/index.js';
 import { fromImd } from '../sources/imd/index.js';
-import { LAMMPS_UNITS } from '../sources/imd/units.js';
+import { LAMMPS_UNITS, lammpsUnitsError } from '../sources/imd/units.js';
 import { exitStatus, type EngineExit } from '../core/process-group.js';
 import type { Logger } from './logger.js';
 import { PipelineRun } from './pipeline-run.js';
@@ -55,8 +55,9 @@ export async function runImd(command: string[], options: RunImdOptions, log: Log
   let lammpsUnits: string | undefined;
   if (engineName === 'lammps') {
     if (options.lammpsUnits !== undefined) {
-      if (!(options.lammpsUnits in LAMMPS_UNITS)) {
-        log.error(`unknown LAMMPS units style "${options.lammpsUnits}": use ${Object.keys(LAMMPS_UNITS).join(', ')}`);
+      const bad = lammpsUnitsError(options.lammpsUnits);
+      if (bad) {
+        log.error(bad);
         return 2;
       }
       lammpsUnits = options.lammpsUnits;

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { native } from '../core/native.js';
+import { lammpsUnitsError } from '../sources/imd/units.js';
 import { fromTrajectory, trajectoryFormats, type TrajectoryFormat } from '../sources/trajectory.js';
 import { EngineProcess, type EngineExit } from '../core/process-group.js';
 import { startWatchdog, type Watchdog } from '../core/watchdog.js';
@@ -96,6 +97,11 @@ export async function runTrajectory(command: string[], options: RunTrajectoryOpt
   format ??= FORMAT_BY_EXT[path.extname(name).slice(1).toLowerCase()];
   if (!format) {
     log.error(`cannot tell the format of ${name} from its extension: give --format (${trajectoryFormats.join(', ')})`);
+    return 2;
+  }
+  const badUnits = options.lammpsUnits === undefined ? undefined : lammpsUnitsError(options.lammpsUnits);
+  if (badUnits) {
+    log.error(badUnits);
     return 2;
   }
   const transport = options.transport ?? 'tmpfs';

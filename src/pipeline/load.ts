@@ -202,7 +202,7 @@ class Loader {
 
   private number(node: YamlNode | undefined, what: string): number {
     const s = this.scalar(node, what);
-    if (typeof s.value !== 'number' || !Number.isFinite(s.value)) this.fail(s, `"${what}" must be a number, got ${JSON.stringify(s.value)}`);
+    if (typeof s.value !== 'number' || !Number.isFinite(s.value)) this.fail(s, `"${what}" must be a number, got ${typeof s.value === 'number' ? String(s.value) : JSON.stringify(s.value)}`);
     return s.value as number;
   }
 

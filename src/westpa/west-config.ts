@@ -63,7 +63,12 @@ export function readWestConfig(file: string): WestConfig {
     const e = doc.errors[0];
     throw new WestConfigError(`${file}: invalid YAML at line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`);
   }
-  const root = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  let root: unknown;
+  try {
+    root = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    throw new WestConfigError(`${file}: ${(e as Error).message}`); // e.g. an alias bomb
+  }
   const options = at(root, ['west', 'system', 'system_options']);
   if (!options) throw new WestConfigError(`${file}: no west.system.system_options section (is this a WESTPA west.cfg?)`);
   const pcoordLen = positive(file, 'pcoord_len', at(options, ['pcoord_len']));

@@ -45,6 +45,11 @@ export const LAMMPS_UNITS: Readonly<Record<string, UnitScales>> = Object.freeze(
   lj: { length: 1, time: 1, velocity: 1, force: 1, energy: 1 },
 });
 
+/** Why `style` is not a LAMMPS units style, or undefined when it is one. */
+export function lammpsUnitsError(style: string): string | undefined {
+  return Object.hasOwn(LAMMPS_UNITS, style) ? undefined : `unknown LAMMPS units style "${style}": use ${Object.keys(LAMMPS_UNITS).join(', ')}`;
+}
+
 const IDENTITY: UnitScales = Object.freeze({ length: 1, time: 1, velocity: 1, force: 1, energy: 1 });
 
 export interface UnitChoice {
