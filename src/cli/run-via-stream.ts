@@ -8,6 +8,7 @@ import os from 'node:os';
 import { discardSegmentResult, writeSegmentResult } from '../westpa/segment-result.js';
 import { abstractListening, announce, frameAddress, peer, placementError, pruneOldRecords, resultAddress, segmentKey, type PeerRecord, type SegmentKey } from '../westpa/rendezvous.js';
 import { EngineProcess, describeExit, exitStatus } from '../core/process-group.js';
+import { startWatchdog } from '../core/watchdog.js';
 import type { Logger } from './logger.js';
 import { SignalForwarder } from './signals.js';
 import { planSegment, type SegmentPlan } from './segment-output.js';
@@ -124,6 +125,7 @@ export async function runViaStream(command: string[], options: ViaStreamOptions,
   log.info(`iteration ${key.iteration} segment ${key.segId}: streaming to westream stream (pid ${other.pid})`);
   const engine = new EngineProcess(command[0], command.slice(1), { ...process.env, WESTREAM_ADDRESS: frameAddress(key) });
   const signals = new SignalForwarder(command[0], log, () => engine.stop(options.killGrace * 1000));
+  const watchdog = startWatchdog(engine.pid, options.killGrace * 1000, []); // no engine outlives a killed westream
   try {
     let exit;
     try {
@@ -160,6 +162,7 @@ export async function runViaStream(command: string[], options: ViaStreamOptions,
     return 0;
   } finally {
     signals.dispose();
+    watchdog?.done();
     server.close();
     withdraw();
   }

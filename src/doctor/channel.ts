@@ -31,14 +31,21 @@ export function roundTrip(
     let stderr = '';
     let settled = false;
     const frames$ = fromChannel({ abstract: options.abstract, onConnect: (info) => (natoms = info.natoms) });
-    const child = spawn(command, args, { env: { ...process.env, WESTREAM_ADDRESS: frames$.address }, stdio: ['ignore', 'ignore', 'pipe'] });
+    // Its own process group, killed as a whole: nothing it started outlives the check.
+    const child = spawn(command, args, { env: { ...process.env, WESTREAM_ADDRESS: frames$.address }, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-2000)));
     const finish = (error?: string) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       subscription.unsubscribe();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // the group is gone
+        }
+      }
       if (error) reject(new Error(error));
       else resolve({ frames, natoms, ms: performance.now() - started });
     };
