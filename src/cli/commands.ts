@@ -172,7 +172,9 @@ Examples:
   $ westream doctor                                  # on a compute node, before the first w_run
   $ westream doctor --python "$(which python)"       # the Python of the active environment
   $ cd my-simulation && westream doctor --no-python  # also reads ./west.cfg
-  $ westream doctor --json | jq '.checks[] | select(.status == "fail")'`,
+  $ westream doctor --json | jq '.checks[] | select(.status == "fail")'
+
+WESTREAM_DOCTOR_TIMEOUT=SECONDS bounds the Python checks (default 60).`,
     )
     .action(action);
 }

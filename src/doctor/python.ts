@@ -125,7 +125,7 @@ async function producerCheck(python: string, p: Probe, missing: Status): Promise
     const r = await roundTrip(python, ['-c', SENDER], (f, k) => {
       for (let i = 0; i < 21; i++) if (f.positions[i] !== k + i / 8) return `atom ${Math.floor(i / 3)} is ${f.positions[i]}, sent ${k + i / 8}`;
       return f.step === k ? undefined : `step ${f.step}, sent ${k}`;
-    }, { timeoutMs: 60_000 });
+    }, { timeoutMs: probeTimeoutMs() });
     if (r.frames !== 5) return { name, status: 'fail', detail: `${r.frames} of 5 frames arrived` };
     return { name, status: 'ok', detail: `westream ${p.westream.version} (${p.westream.file}): 5 frames sent by westream.Producer arrived exact`, data: { ...p.westream, ms: +r.ms.toFixed(1) } };
   } catch (e) {
