@@ -18,6 +18,17 @@ beforeAll(() => {
 
 // Where MDAnalysis has no element or chain attributes for a format, westream
 // guesses elements from names (all O-names here start with O, H-names with H).
+/** The SelectionError parsing `sel` throws (the test fails if it throws nothing or something else). */
+function selectionError(sel: string): SelectionError {
+  try {
+    parseSelection(sel);
+  } catch (e) {
+    expect(e).toBeInstanceOf(SelectionError);
+    return e as SelectionError;
+  }
+  throw new Error(`no error for selection ${JSON.stringify(sel.slice(0, 80))}`);
+}
+
 const equivalent: Record<string, string> = { 'element O': 'name O*', 'element H and protein': 'name H* and protein' };
 
 const files: [SystemName, string][] = [
@@ -157,14 +168,7 @@ describe('selection semantics', () => {
       ['not '.repeat(20_000) + 'resid 3', 2000],
       ['byres '.repeat(600) + 'resid 3', 3000],
     ] as [string, number][]) {
-      let err: unknown;
-      try {
-        parseSelection(sel);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(SelectionError);
-      const e = err as SelectionError;
+      const e = selectionError(sel);
       expect(e.message).toMatch(/^selection nested too deeply \(more than 500 levels/);
       expect(e.position).toBe(pos);
       expect(e.message).toContain(`at character ${pos + 1} of selection "…`);
@@ -213,14 +217,7 @@ describe('selection semantics', () => {
     ['protein name CA', /unexpected "name" \(expected "and", "or" or the end\)/, 8],
   ];
   it.each(errors)('error for %j points at the offending character', (sel, message, pos) => {
-    let err: unknown;
-    try {
-      parseSelection(sel);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(SelectionError);
-    const e = err as SelectionError;
+    const e = selectionError(sel);
     expect(e.message).toMatch(message);
     expect(e.position).toBe(pos);
     expect(e.message).toContain(`at character ${pos + 1} of selection "${sel}"`);
