@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { isAlive, start, synthetic, tmpdir, westreamBin } from './support/helpers.js';
+import { isAlive, start, synthetic, tmpdir, venvPython, westreamBin } from './support/helpers.js';
 
 const westream = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   start(process.execPath, [westreamBin, ...args], { WESTREAM_LOG_LEVEL: 'info', ...env });
@@ -125,6 +125,39 @@ describe('westream run', () => {
     await new Promise((res) => setTimeout(res, 200));
     const ps = spawnSync('pgrep', ['-f', `westream-watchdog ${pid} `], { encoding: 'utf8' });
     expect(ps.stdout.trim()).toBe('');
+  });
+
+  it('a WESTPA segment\'s pcoord is written when its last row is computed, before the stream ends; a frame too many empties it again', async () => {
+    const sim = tmpdir('westream-early-');
+    fs.writeFileSync(path.join(sim, 'two.pdb'), 'ATOM      1 NA    NA A   1       0.000   0.000   0.000  1.00  0.00          NA\nATOM      2 CL    CL A   2       3.000   0.000   0.000  1.00  0.00          CL\nEND\n');
+    fs.writeFileSync(path.join(sim, 'pcoord.yaml'), 'topology: two.pdb\npcoord:\n  - distance: {a: name NA, b: name CL}\n');
+    const ret = path.join(sim, 'pcoord.txt');
+    const env = { WEST_SIM_ROOT: sim, WEST_CURRENT_ITER: '1', WEST_CURRENT_SEG_ID: '0', WEST_CURRENT_SEG_DATA_REF: sim, WEST_CURRENT_SEG_INITPOINT_TYPE: 'SEG_INITPOINT_CONTINUES', WEST_PCOORD_RETURN: ret };
+    // An engine that sends its frames, then takes its time before ending the stream.
+    const engine = (n: number) => `import time, numpy as np, westream
+with westream.Producer(2) as p:
+    for k in range(${n}): p.send(np.array([[0, 0, 0], [3.0 + k, 0, 0]]))
+    time.sleep(1.5)
+`;
+    fs.writeFileSync(ret, '');
+    const r = westream(['run', '--pipeline', path.join(sim, 'pcoord.yaml'), '--pcoord-len', '3', '--', venvPython, '-c', engine(3)], env);
+    let exited = false;
+    void r.exit.then(() => (exited = true));
+    let early = '';
+    while (!early && !exited) {
+      await new Promise((res) => setTimeout(res, 20));
+      early = fs.readFileSync(ret, 'utf8');
+    }
+    expect(exited).toBe(false); // seen while westream still waited for the end of the stream
+    expect(early).toBe('3\n4\n5\n');
+    const ok = await r.exit;
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(fs.readFileSync(ret, 'utf8')).toBe('3\n4\n5\n');
+
+    const tooMany = await westream(['run', '--pipeline', path.join(sim, 'pcoord.yaml'), '--pcoord-len', '3', '--', venvPython, '-c', engine(4)], env).exit;
+    expect(tooMany.code).toBe(3);
+    expect(tooMany.stderr).toContain('4 pcoord rows, but --pcoord-len is 3');
+    expect(fs.readFileSync(ret, 'utf8')).toBe('');
   });
 
   it('passes the command\'s failure on as its exit status', async () => {

@@ -41,7 +41,13 @@ export function planSegment(options: OutputOptions, log: Logger): SegmentPlan {
   return { env, pipeline, shape, aux: targets };
 }
 
-/** The pipeline's rows for one WESTPA segment. */
+/**
+ * The pipeline's rows for one WESTPA segment. They are written the moment
+ * the last row west.cfg asks for is computed, not when the engine ends the
+ * stream after it: WESTPA reads the files only once the propagator exits,
+ * and every failure after the write (another frame, no end of stream, the
+ * engine failing) empties them again (finish(false)).
+ */
 export class SegmentOutput implements PipelineOutput {
   private readonly env: SegmentEnv;
   private readonly pipeline: Pipeline;
@@ -49,6 +55,7 @@ export class SegmentOutput implements PipelineOutput {
   private readonly aux: AuxTarget[];
   private readonly rows: PcoordRow[] = [];
   private lastRowAt = 0;
+  private written = false;
 
   constructor(
     options: OutputOptions,
@@ -64,6 +71,8 @@ export class SegmentOutput implements PipelineOutput {
       tap((row) => {
         this.rows.push(row);
         this.lastRowAt = performance.now();
+        if (this.rows.length === this.shape.pcoordLen) this.write();
+        else if (this.written) this.clear(); // a frame too many: finish() says so
       }),
       map((row) => formatRow(row.pcoord)),
     );
@@ -71,10 +80,20 @@ export class SegmentOutput implements PipelineOutput {
 
   finish(ok: boolean): void {
     if (!ok) {
-      discardSegmentResult(this.env, this.aux);
+      this.clear();
       return;
     }
+    if (!this.written) this.write(); // throws on a wrong row count, the files emptied
+  }
+
+  private clear(): void {
+    discardSegmentResult(this.env, this.aux);
+    this.written = false;
+  }
+
+  private write(): void {
     writeSegmentResult(this.env, this.shape, this.rows, this.aux);
+    this.written = true;
     this.log.info(
       { rows: this.rows.length, msAfterLastFrame: +(performance.now() - this.lastRowAt).toFixed(3) },
       `${segmentName(this.env)}: wrote ${this.rows.length} pcoord rows` +
