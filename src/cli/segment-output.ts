@@ -63,6 +63,17 @@ export class SegmentOutput implements PipelineOutput {
   ) {
     ({ env: this.env, pipeline: this.pipeline, shape: this.shape, aux: this.aux } = planSegment(options, log));
     if (options.start) this.rows.push(structureRow(options.start, this.pipeline));
+    // While the engine starts (this runs right after it is spawned), go once
+    // through the write path into /dev/null, so writing the real rows after
+    // the last frame does not also compile it.
+    setImmediate(() => {
+      const rows = Array.from({ length: this.shape.pcoordLen }, (_, index) => ({ index, pcoord: new Float64Array(this.shape.pcoordNdim), aux: {} }));
+      try {
+        writeSegmentResult({ ...this.env, pcoordReturn: '/dev/null' }, this.shape, rows, []);
+      } catch {
+        // only a warm-up
+      }
+    });
   }
 
   apply(frames: Observable<Frame>): Observable<string | undefined> {

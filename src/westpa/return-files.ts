@@ -46,8 +46,11 @@ export function writeAtomically(file: string, text: string | Buffer): void {
   let target = file;
   let st: fs.Stats | undefined;
   try {
-    target = fs.realpathSync(file);
-    st = fs.statSync(target);
+    st = fs.lstatSync(file);
+    if (st.isSymbolicLink()) {
+      target = fs.realpathSync(file);
+      st = fs.statSync(target);
+    }
   } catch {
     // absent (or a dangling link): created below
   }
