@@ -1,6 +1,8 @@
 // A WESTPA segment's output (WEST_PCOORD_RETURN set, a pipeline file): the
-// pcoord and auxiliary return files, written only once the whole stream is
-// known to be complete.
+// pcoord and auxiliary return files, written as soon as the last row
+// west.cfg asks for is computed, emptied again if the run then fails.
+import fs from 'node:fs';
+
 import { map, tap, type Observable } from 'rxjs';
 
 import type { Frame } from '../core/frame.js';
@@ -69,7 +71,7 @@ export class SegmentOutput implements PipelineOutput {
     setImmediate(() => {
       const rows = Array.from({ length: this.shape.pcoordLen }, (_, index) => ({ index, pcoord: new Float64Array(this.shape.pcoordNdim), aux: {} }));
       try {
-        writeSegmentResult({ ...this.env, pcoordReturn: '/dev/null' }, this.shape, rows, []);
+        if (fs.statSync('/dev/null').isCharacterDevice()) writeSegmentResult({ ...this.env, pcoordReturn: '/dev/null' }, this.shape, rows, []);
       } catch {
         // only a warm-up
       }
