@@ -69,9 +69,9 @@ export async function run(command: string[], options: RunOptions, log: Logger): 
   const socketFile = frames$.address.startsWith('@') ? undefined : frames$.address;
   const watchdog = startWatchdog(engine.pid, options.killGrace * 1000, socketFile ? [options.address ? socketFile : path.dirname(socketFile)] : []);
 
-  // The pcoord is written the moment the stream completes, not after the
-  // engine exits (its teardown can take long); discarded below if the engine
-  // then fails.
+  // A segment's pcoord is written with its last row (SegmentOutput), checked
+  // again when the stream completes, not after the engine exits (its
+  // teardown can take long); discarded below if the engine then fails.
   const run = new PipelineRun(frames$, pipeline, () => output.finish(true));
   // A command that exits without ever connecting would leave us waiting.
   engine.exited.then(
