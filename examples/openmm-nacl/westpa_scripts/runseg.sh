@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One segment: OpenMM runs it and streams its frames to `westream run`, which
 # computes the Na-Cl distance per frame and writes WEST_PCOORD_RETURN
-# (pcoord_len rows, checked against west.cfg) as soon as the stream ends.
+# (pcoord_len rows, checked against west.cfg) as soon as the last one is computed.
 # SEG_STEPS / SEG_INTERVAL / SEG_DCD tune the segment; SEG_SCRIPT and
 # SEG_PIPELINE swap the engine script or the pipeline file (used by tests).
 set -euo pipefail
