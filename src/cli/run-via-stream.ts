@@ -7,7 +7,7 @@ import os from 'node:os';
 
 import { discardSegmentResult, writeSegmentResult } from '../westpa/segment-result.js';
 import { abstractListening, announce, frameAddress, peer, placementError, pruneOldRecords, resultAddress, segmentKey, type PeerRecord, type SegmentKey } from '../westpa/rendezvous.js';
-import { EngineProcess, describeExit, exitStatus } from '../core/process-group.js';
+import { EngineProcess, STOP_SIGNALS, describeExit, exitStatus } from '../core/process-group.js';
 import { startWatchdog } from '../core/watchdog.js';
 import type { Logger } from './logger.js';
 import { SignalForwarder } from './signals.js';
@@ -23,8 +23,6 @@ export interface ViaStreamOptions extends RunOptions {
 
 // Unref'd: a pending wait must never keep the process alive.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
-
-const WAIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
  * The stream side's record, unless it is on this node and its process is gone
@@ -84,7 +82,7 @@ export async function runViaStream(command: string[], options: ViaStreamOptions,
   // A signal while waiting: withdraw and stop (the engine has not started).
   let signalled: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => (signalled = signal);
-  for (const s of WAIT_SIGNALS) process.on(s, onSignal);
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
   let other: PeerRecord | undefined;
   try {
     other = liveStreamSide(key, since);
@@ -93,14 +91,14 @@ export async function runViaStream(command: string[], options: ViaStreamOptions,
       other = liveStreamSide(key, since);
     }
   } finally {
-    for (const s of WAIT_SIGNALS) process.off(s, onSignal);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
   }
   if (signalled) {
     server.close();
     withdraw();
     discardSegmentResult(plan.env, plan.aux);
     log.error(`received ${signalled} while waiting for the stream side; ${command[0]} was not started`);
-    return 128 + (os.constants.signals[signalled] ?? 0);
+    return exitStatus({ code: null, signal: signalled });
   }
   // Its record says it is here and alive; make sure it still listens (it may
   // have died since, or the pid been reused), or the engine would fail to connect.

@@ -1,9 +1,8 @@
 // Signals from WESTPA or the batch system: stop the engine's process group
 // and remember which signal came, so the run exits with 128+N once the
 // engine is gone. Shared by every `westream run` mode.
+import { STOP_SIGNALS } from '../core/process-group.js';
 import type { Logger } from './logger.js';
-
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export class SignalForwarder {
   received: NodeJS.Signals | undefined;
@@ -19,10 +18,10 @@ export class SignalForwarder {
     private readonly log: Logger,
     private readonly stop: () => void,
   ) {
-    for (const s of FORWARDED) process.on(s, this.handler);
+    for (const s of STOP_SIGNALS) process.on(s, this.handler);
   }
 
   dispose(): void {
-    for (const s of FORWARDED) process.off(s, this.handler);
+    for (const s of STOP_SIGNALS) process.off(s, this.handler);
   }
 }

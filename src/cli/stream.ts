@@ -9,6 +9,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 
 import { loadPipeline, type PcoordRow } from '../pipeline/index.js';
 import { fromChannel } from '../sources/channel.js';
+import { STOP_SIGNALS, exitStatus } from '../core/process-group.js';
 import { announce, consume, frameAddress, peer, placementError, resultAddress, segmentKey, type SegmentKey } from '../westpa/rendezvous.js';
 import type { Logger } from './logger.js';
 
@@ -22,8 +23,6 @@ export type StreamResult = { ok: true; frames: number; rows: { pcoord: number[];
 
 /** Exit status when the two sides landed on different nodes. */
 export const EXIT_PLACEMENT = 4;
-
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** Seconds a stale-looking 'local' propagator record is given to be replaced by a live propagator. */
 const STALE_LOCAL_GRACE_S = 10;
@@ -55,31 +54,32 @@ export async function stream(options: StreamOptions, log: Logger): Promise<numbe
     log.error(`iteration ${key.iteration} segment ${key.segId}: ${(e as Error).message}`);
     return 2;
   }
-  let withdraw: () => void;
-  try {
-    withdraw = announce(key, 'stream');
-  } catch (e) {
-    frames$.close();
-    log.error(`iteration ${key.iteration} segment ${key.segId}: cannot leave this side's record under ${key.simRoot}/.westream: ${(e as Error).message}`);
-    return 2;
-  }
-  log.info({ address: frames$.address, host: os.hostname() }, `iteration ${key.iteration} segment ${key.segId}: waiting for the engine`);
-
   let stop: ((why: { message: string; status: number }) => void) | undefined;
   const stopped = new Promise<{ message: string; status: number }>((resolve) => (stop = resolve));
 
   // A signal (WESTPA or the batch system ending the run) removes this side's
   // record at once: a propagator must not find it and stream to a process
-  // that is gone. A second signal ends the process without waiting.
+  // that is gone. A second signal ends the process without waiting. The
+  // handler is in place before the record exists, so no signal can leave it.
+  let withdraw: (() => void) | undefined;
   let signalled: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    const status = 128 + (os.constants.signals[signal] ?? 0);
-    withdraw();
+    const status = exitStatus({ code: null, signal });
+    withdraw?.();
     if (signalled) process.exit(status);
     signalled = signal;
     stop!({ message: `iteration ${key.iteration} segment ${key.segId}: received ${signal}, stopping`, status });
   };
-  for (const s of SIGNALS) process.on(s, onSignal);
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  try {
+    withdraw = announce(key, 'stream');
+  } catch (e) {
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    frames$.close();
+    log.error(`iteration ${key.iteration} segment ${key.segId}: cannot leave this side's record under ${key.simRoot}/.westream: ${(e as Error).message}`);
+    return 2;
+  }
+  log.info({ address: frames$.address, host: os.hostname() }, `iteration ${key.iteration} segment ${key.segId}: waiting for the engine`);
 
   // While no producer has connected, watch for a propagator on another node
   // (or one that chose to analyse locally) and for the connect time-out.
@@ -127,7 +127,7 @@ export async function stream(options: StreamOptions, log: Logger): Promise<numbe
     log.error(result.error);
   } finally {
     clearInterval(watch);
-    for (const s of SIGNALS) process.off(s, onSignal);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
     withdraw();
   }
   try {

@@ -4,6 +4,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 
+/** The signals that end a run (WESTPA, the batch system, a terminal): each mode stops its engine group on them. */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 export interface EngineExit {
   code: number | null;
   signal: NodeJS.Signals | null;

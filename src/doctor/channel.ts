@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 
 import type { Frame } from '../core/frame.js';
+import { ProcessGroup } from '../core/process-group.js';
 import { fromChannel } from '../sources/channel.js';
 
 export interface RoundTrip {
@@ -33,19 +34,14 @@ export function roundTrip(
     const frames$ = fromChannel({ abstract: options.abstract, onConnect: (info) => (natoms = info.natoms) });
     // Its own process group, killed as a whole: nothing it started outlives the check.
     const child = spawn(command, args, { env: { ...process.env, WESTREAM_ADDRESS: frames$.address }, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const group = new ProcessGroup(child);
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-2000)));
     const finish = (error?: string) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       subscription.unsubscribe();
-      if (child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // the group is gone
-        }
-      }
+      group.signalGroup('SIGKILL');
       if (error) reject(new Error(error));
       else resolve({ frames, natoms, ms: performance.now() - started });
     };

@@ -3,6 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { ProcessGroup, STOP_SIGNALS } from '../core/process-group.js';
+
 /** fail: westream cannot work here; warn: a feature falls back; info: optional, absent or found. */
 export type Status = 'ok' | 'warn' | 'fail' | 'info';
 
@@ -41,7 +43,6 @@ export interface Captured {
 
 /** Output kept per stream; a probe prints a few kB. */
 const CAPTURE_LIMIT = 1 << 20;
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
  * Runs a short command for its output; `error` when it could not run or
@@ -70,14 +71,8 @@ export function capture(command: string, args: string[], timeoutMs = 30_000): Pr
     }
     let error: string | undefined;
     let settled = false;
-    const killGroup = () => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // the group is gone already
-      }
-    };
+    const group = new ProcessGroup(child);
+    const killGroup = () => group.signalGroup('SIGKILL');
     const onSignal = (signal: NodeJS.Signals) => {
       killGroup();
       for (const s of STOP_SIGNALS) process.off(s, onSignal);
