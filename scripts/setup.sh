@@ -24,6 +24,10 @@ command -v python3 >/dev/null || missing+=(python3 python3-dev)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 command -v clang++ >/dev/null || missing+=(clang)
 compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a' >/dev/null || missing+=(libclang-rt-14-dev)
+# An OpenCL device on any machine (pocl, on the CPU): OpenMM's OpenCL platform
+# runs westream.openmm.StreamForce's device path in the tests without a GPU.
+[ -e /etc/OpenCL/vendors/pocl.icd ] || missing+=(pocl-opencl-icd)
+[ -e /usr/lib/x86_64-linux-gnu/libOpenCL.so.1 ] || ldconfig -p | grep -q 'libOpenCL\.so\.1 ' || missing+=(ocl-icd-libopencl1)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing system packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
@@ -48,13 +52,15 @@ npm ci --no-audit --no-fund --loglevel=error
 # --- Python virtual environment ---------------------------------------------
 # Rebuilt only when the pins or the Python package change.
 stamp=$(cat python/requirements.txt python/pyproject.toml python/setup.py \
-  python/src/westream/*.py python/src/westream/*.[ch] native/channel/producer.c include/*.h 2>/dev/null | sha256sum | cut -c1-16)
+  python/src/westream/*.py python/src/westream/*.[ch] python/src/westream/*.cpp native/channel/producer.c \
+  native/openmm/*.[ch]* include/*.h 2>/dev/null | sha256sum | cut -c1-16)
 if [ "$(cat .venv/.westream-stamp 2>/dev/null)" != "$stamp" ]; then
   say "creating .venv with the pinned Python packages"
   rm -rf .venv
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r python/requirements.txt
-  .venv/bin/pip install -q --disable-pip-version-check ./python
+  # Without build isolation: westream._openmm compiles against this OpenMM.
+  WESTREAM_OPENMM=1 .venv/bin/pip install -q --disable-pip-version-check --no-build-isolation ./python
   echo "$stamp" > .venv/.westream-stamp
 fi
 say "ready"

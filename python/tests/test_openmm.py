@@ -9,42 +9,16 @@ from openmm import app, unit
 import westream
 from westream.openmm import StreamReporter, openmm_version
 from fake_consumer import FORCES, HAS_BOX, HAS_STEP, HAS_TIME, POSITIONS, VELOCITIES
+from argon import argon_integrator, argon_system
 from helpers import assert_same_bits
-
-# A reduced triclinic box (nm): a=(ax,0,0), b=(bx,by,0), c=(cx,cy,cz).
-BOX_NM = [openmm.Vec3(1.6, 0, 0), openmm.Vec3(0.5, 1.6, 0), openmm.Vec3(0.3, -0.4, 1.6)]
 
 
 def argon_simulation(periodic=True, seed=1):
     """27 argon atoms on a jittered lattice, LJ, CPU platform."""
-    system = openmm.System()
-    nb = openmm.NonbondedForce()
-    topology = app.Topology()
-    chain = topology.addChain()
-    argon = app.Element.getBySymbol("Ar")
-    rng = np.random.default_rng(seed)
-    positions = []
-    for i in range(3):
-        for j in range(3):
-            for k in range(3):
-                system.addParticle(39.948)
-                nb.addParticle(0.0, 0.34, 0.996)
-                res = topology.addResidue("AR", chain)
-                topology.addAtom("AR", argon, res)
-                positions.append((np.array([i, j, k]) * 0.53 + 0.1 + rng.uniform(-0.02, 0.02, 3)).tolist())
-    if periodic:
-        system.setDefaultPeriodicBoxVectors(*BOX_NM)
-        topology.setPeriodicBoxVectors(BOX_NM)
-        nb.setNonbondedMethod(openmm.NonbondedForce.CutoffPeriodic)
-        nb.setCutoffDistance(0.7)
-    else:
-        nb.setNonbondedMethod(openmm.NonbondedForce.NoCutoff)
-    system.addForce(nb)
-    integrator = openmm.LangevinMiddleIntegrator(120 * unit.kelvin, 1 / unit.picosecond, 0.004 * unit.picoseconds)
-    integrator.setRandomNumberSeed(seed)
-    platform = openmm.Platform.getPlatformByName("CPU")
-    sim = app.Simulation(topology, system, integrator, platform, {"Threads": "1"})
-    sim.context.setPositions(positions * unit.nanometer)
+    topology, system, positions = argon_system(periodic, seed)
+    integrator = argon_integrator(seed)
+    sim = app.Simulation(topology, system, integrator, openmm.Platform.getPlatformByName("CPU"), {"Threads": "1"})
+    sim.context.setPositions(positions)
     sim.context.setVelocitiesToTemperature(120 * unit.kelvin, seed)
     return sim
 

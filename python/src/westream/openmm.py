@@ -8,6 +8,16 @@
     reporter.end()                          # after the last step: the stream is complete
     reporter.close()
 
+On a GPU, StreamForce streams from inside the Context instead, without
+getState() (which makes the GPU wait for every frame):
+
+    from westream.openmm import StreamForce
+
+    stream = StreamForce(system, 100)       # before the Simulation/Context is created
+    simulation = Simulation(topology, system, integrator, platform)
+    simulation.step(100000)
+    stream.finish(simulation)               # the last frame, then the stream is complete
+
 OpenMM itself is imported only when a simulation calls the reporter, so this
 module imports with numpy alone.
 """
@@ -19,7 +29,7 @@ import numpy as np
 
 from .producer import UNITS, Producer, _wire_array, wire_box
 
-__all__ = ["StreamReporter", "openmm_version"]
+__all__ = ["StreamForce", "StreamReporter", "openmm_version"]
 
 
 def openmm_version():
@@ -206,3 +216,88 @@ class StreamReporter:
             self.close()
         return False
 
+
+
+class StreamForce:
+    """Streams positions every `interval` steps from inside OpenMM.
+
+    StreamForce(system, interval, address=None, *, nslots=0)
+
+    Adds a zero-energy Force to `system` (create it before the Simulation or
+    Context). At the start of every step it checks whether a frame is due;
+    on CUDA, OpenCL and HIP it then queues a non-blocking download of the
+    positions behind the steps already queued, and a westream thread waits
+    for it and publishes the frame, so the GPU is never left idle waiting
+    for the host (getState(), and so every reporter, drains its queue). On
+    CPU and Reference platforms the copy is synchronous.
+
+    Frames are the states between steps, as reporters see them, at every
+    step that is a multiple of `interval`, step 0 included (a WESTPA
+    segment's start point): the state after step s is sent when step s+1
+    starts, and finish() sends the last one. Positions are unwrapped, as
+    getState(enforcePeriodicBox=False) gives them (minimum-image measures
+    are unaffected), converted as StreamReporter does (x10 in float64, one
+    rounding to float32); time in ps, the box when the system is periodic.
+    A barostat that comes before this force in the System moves the
+    positions before they are captured: add the StreamForce first.
+
+    `address`: the consumer's socket path or "@name"; None reads
+    WESTREAM_ADDRESS when the first frame is due. A failed channel raises
+    openmm.OpenMMException ("westream: ...") out of simulation.step(), and
+    westream.ChannelError subclasses out of finish().
+    """
+
+    def __init__(self, system, interval, address=None, *, nslots=0):
+        import openmm
+
+        if not isinstance(system, openmm.System):
+            raise TypeError("StreamForce needs an openmm.System, got %s" % type(system).__name__)
+        interval = operator.index(interval)
+        if interval < 1:
+            raise ValueError("interval must be a positive number of steps, got %d" % interval)
+        nslots = operator.index(nslots)
+        if nslots < 0:
+            raise ValueError("nslots must be >= 0, got %d" % nslots)
+        self._native = _openmm_module()
+        self._system = system  # keeps the C++ System (and so the force) alive
+        self._interval = interval
+        self.index = self._native.add_stream_force(int(system.this), interval, address or "", nslots)
+
+    @property
+    def interval(self):
+        return self._interval
+
+    def _call(self, name, target):
+        import openmm
+
+        context = getattr(target, "context", target)  # a Simulation or a Context
+        if not isinstance(context, openmm.Context):
+            raise TypeError("expected an openmm.Context or app.Simulation, got %s" % type(target).__name__)
+        return getattr(self._native, name)(int(self._system.this), self.index, int(context.this))
+
+    def finish(self, target):
+        """Sends the current state if its step is due and not sent yet, waits for
+        the frames in flight, and declares the stream complete. `target`: the
+        Simulation or Context that ran the steps."""
+        self._call("finish", target)
+
+    def close(self, target):
+        """Waits for frames in flight and closes without declaring the stream
+        complete: the consumer sees an incomplete stream."""
+        self._call("close", target)
+
+    def frames(self, target):
+        """Frames published so far by `target` (Simulation or Context)."""
+        return self._call("frames", target)
+
+
+def _openmm_module():
+    try:
+        from . import _openmm
+    except ImportError as e:
+        raise ImportError(
+            "westream.openmm.StreamForce needs westream's OpenMM extension, which is built only when OpenMM is "
+            "importable while westream is installed: pip install --no-build-isolation ./python (from a westream "
+            "checkout, with OpenMM and wheel installed) [%s]" % e
+        ) from None
+    return _openmm
