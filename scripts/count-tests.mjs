@@ -26,10 +26,9 @@ if (junit) {
 }
 const native = read('native.log');
 if (native) {
-  const m = /\[\s*PASSED\s*\]\s*(\d+) tests?/.exec(native);
-  const f = /\[\s*FAILED\s*\]\s*(\d+) tests?, listed below/.exec(native);
-  if (m) passed += Number(m[1]);
-  if (f) failed += Number(f[1]);
+  // One GoogleTest summary per test binary (channel/formats/kernels, openmm).
+  for (const m of native.matchAll(/\[\s*PASSED\s*\]\s*(\d+) tests?/g)) passed += Number(m[1]);
+  for (const f of native.matchAll(/\[\s*FAILED\s*\]\s*(\d+) tests?, listed below/g)) failed += Number(f[1]);
 }
 const fuzz = read('fuzz.log');
 if (fuzz) {

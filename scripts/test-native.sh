@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the native channel tests (consumer core + C producer) under
+# Builds the native tests (channel, formats, kernels; StreamForce's core when
+# the .venv has OpenMM) under
 # AddressSanitizer and UndefinedBehaviorSanitizer and runs them with ctest.
 # Needs only CMake, Ninja, a C/C++ compiler and GoogleTest (libgtest-dev);
 # no node_modules. Exits non-zero on any build or test failure.
@@ -9,7 +10,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 BUILD_DIR=${WESTREAM_ASAN_BUILD_DIR:-build-asan}
 
-cmake -S . -B "$BUILD_DIR" -G Ninja -DWESTREAM_TESTS=ON -DWESTREAM_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+# OpenMM's headers (from the .venv scripts/setup.sh made) add StreamForce's core tests.
+openmm_include=
+if [[ -x .venv/bin/python ]]; then
+  openmm_include=$(.venv/bin/python -c 'import os, openmm.version as v; print(os.path.join(os.path.dirname(v.openmm_library_path), "include"))') || {
+    echo "test-native: the .venv has no OpenMM (run scripts/setup.sh)" >&2; exit 1; }
+fi
+cmake -S . -B "$BUILD_DIR" -G Ninja -DWESTREAM_TESTS=ON -DWESTREAM_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
+  -DWESTREAM_OPENMM_INCLUDE="$openmm_include"
 cmake --build "$BUILD_DIR"
 
 # Extra options from the environment are appended (later ones win).
