@@ -42,7 +42,8 @@ describe('westream doctor', () => {
     const versions = JSON.parse(
       execFileSync(venvPython, ['-c', 'import json, openmm, westpa; print(json.dumps([openmm.__version__, westpa.__version__]))'], { encoding: 'utf8' }),
     );
-    expect(check('openmm').data).toMatchObject({ version: versions[0] });
+    expect(check('openmm').data).toMatchObject({ version: versions[0], streamForce: true });
+    expect(check('openmm').detail).toContain('StreamForce built');
     expect((check('openmm').data!.platforms as string[])).toContain('CPU');
     expect(check('westpa').data).toMatchObject({ version: versions[1], w_run: path.join(path.dirname(venvPython), 'w_run') });
     const gmx = /GROMACS version:\s*(\S+)/.exec(execFileSync('gmx', ['--version'], { encoding: 'utf8' }))![1];
@@ -131,6 +132,10 @@ describe('westream doctor', () => {
     const silent = await doctor(['--python', venvPython], { PYTHONPATH: dir });
     expect(silent.code).toBe(1);
     expect(silent.check('python producer').detail).toMatch(/exited without connecting to the channel/);
+    // That package has no westream._openmm: OpenMM is there, StreamForce is not.
+    expect(silent.check('openmm').status).toBe('warn');
+    expect(silent.check('openmm').detail).toMatch(/StreamForce is not built for it \(ModuleNotFoundError: No module named 'westream._openmm'\)/);
+    expect(silent.check('openmm').hint).toContain(`${venvPython} -m pip install --no-build-isolation`);
 
     fs.writeFileSync(init, '__version__ = "0.0.0"\nclass Producer:\n    def __init__(self, n): raise RuntimeError("wire protocol 2 is not spoken here")\n');
     const dies = await doctor(['--python', venvPython], { PYTHONPATH: dir });

@@ -28,6 +28,12 @@ if "openmm" in out["dists"]:
                          "failures": [f.split("\n")[0] for f in mm.Platform.getPluginLoadFailures()]}
     except Exception as e:
         out["openmmError"] = "%s: %s" % (type(e).__name__, e)
+    if "westream" in out:
+        try:
+            import westream._openmm
+            out["streamForce"] = True
+        except Exception as e:
+            out["streamForce"] = "%s: %s" % (type(e).__name__, e)
 spec = iu.find_spec("westpa")
 if spec and spec.submodule_search_locations:
     p = os.path.join(list(spec.submodule_search_locations)[0], "core", "propagators", "executable.py")
@@ -53,6 +59,7 @@ interface Probe {
   westreamError?: string;
   openmm?: { platforms: string[]; failures: string[] };
   openmmError?: string;
+  streamForce?: true | string; // westream._openmm imports, or why not
   streamTrajectory?: boolean;
   w_run?: string | null;
 }
@@ -118,7 +125,9 @@ async function producerCheck(python: string, p: Probe, missing: Status): Promise
       name,
       status: missing,
       detail: `\`import westream\` fails, so engine scripts in this Python cannot stream (westream.Producer, StreamReporter): ${p.westreamError}`,
-      hint: `install it into that Python: ${p.executable} -m pip install ${fs.existsSync(pkg) ? pkg : '<westream>/python'}`,
+      hint: p.dists.openmm
+        ? `install it into that Python, built against its OpenMM: ${p.executable} -m pip install wheel && ${p.executable} -m pip install --no-build-isolation ${fs.existsSync(pkg) ? pkg : '<westream>/python'}`
+        : `install it into that Python: ${p.executable} -m pip install ${fs.existsSync(pkg) ? pkg : '<westream>/python'}`,
     };
   }
   try {
@@ -140,12 +149,18 @@ function openmmCheck(p: Probe): CheckResult {
   const { platforms, failures } = p.openmm!;
   const gpu = platforms.some((n) => n === 'CUDA' || n === 'HIP' || n === 'OpenCL');
   const why = failures.map((f) => f.replace(/^Error loading library \S*?([^/\s]+): /, '$1: ')).join('; ');
-  return {
-    name: 'openmm',
-    status: 'ok',
-    detail: `${version}: platforms ${platforms.join(', ')}${gpu ? '' : ' (no GPU platform' + (why ? `: ${why}` : '') + ')'}`,
-    data: { version, platforms, failures },
-  };
+  const detail = `${version}: platforms ${platforms.join(', ')}${gpu ? '' : ' (no GPU platform' + (why ? `: ${why}` : '') + ')'}`;
+  const data = { version, platforms, failures, streamForce: p.streamForce === true };
+  if (typeof p.streamForce === 'string') {
+    return {
+      name: 'openmm',
+      status: 'warn',
+      detail: `${detail}; westream.openmm.StreamForce is not built for it (${p.streamForce}), so only StreamReporter streams`,
+      hint: `rebuild westream's package against this OpenMM: ${p.executable} -m pip install wheel && ${p.executable} -m pip install --no-build-isolation <westream>/python (needs g++)`,
+      data,
+    };
+  }
+  return { name: 'openmm', status: 'ok', detail: p.streamForce ? `${detail}; StreamForce built` : detail, data };
 }
 
 function westpaCheck(p: Probe): CheckResult {
