@@ -24,10 +24,12 @@ command -v python3 >/dev/null || missing+=(python3 python3-dev)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 command -v clang++ >/dev/null || missing+=(clang)
 compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a' >/dev/null || missing+=(libclang-rt-14-dev)
-# An OpenCL device on any machine (pocl, on the CPU): OpenMM's OpenCL platform
-# runs westream.openmm.StreamForce's device path in the tests without a GPU.
-[ -e /etc/OpenCL/vendors/pocl.icd ] || missing+=(pocl-opencl-icd)
-[ -e /usr/lib/x86_64-linux-gnu/libOpenCL.so.1 ] || ldconfig -p | grep -q 'libOpenCL\.so\.1 ' || missing+=(ocl-icd-libopencl1)
+# An OpenCL device on any machine (pocl, on the CPU) for the tests of
+# westream.openmm.StreamForce's device path. The library only, not its ICD
+# file: registered system-wide, OpenCL would become OpenMM's default platform
+# for every script here; the tests point OCL_ICD_VENDORS at it themselves.
+ldconfig -p | grep -q 'libpocl\.so\.2 ' || missing+=(libpocl2)
+ldconfig -p | grep -q 'libOpenCL\.so\.1 ' || missing+=(ocl-icd-libopencl1)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing system packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"

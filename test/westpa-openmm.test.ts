@@ -94,6 +94,22 @@ describe('WESTPA with the OpenMM NaCl example', () => {
     noEngineLeft(sim);
   });
 
+  it('StreamForce instead of StreamReporter (SEG_STREAM=force), 2 iterations: pcoords equal MDAnalysis post hoc', async () => {
+    const sim = await initSim((c) => c.replace('max_total_iterations: 3', 'max_total_iterations: 2'));
+    const run = await start('bash', [path.join(sim, 'run.sh')], env(sim, { WORKERS: '2', SEG_STREAM: 'force' })).exit;
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout + run.stderr).not.toMatch(/PropagationError|exception caught/);
+    const c = check(sim);
+    expect(c.iterations).toBe(2);
+    expect(c.statuses.filter((s) => s === 2).length).toBe(c.segments);
+    expect(c.rows_checked).toBe(c.segments * 3);
+    expect(c.max_dev).toBeLessThan(1e-4);
+    expect(c.start_dev).toBeLessThan(1e-4); // row 0: StreamForce's own step-0 frame
+    const log = fs.readFileSync(path.join(sim, 'seg_logs', '000002-000000.log'), 'utf8');
+    expect(log).toMatch(/streamed 3 frames of \d+ atoms/);
+    noEngineLeft(sim);
+  });
+
   it.each([
     ['an engine that crashes', 'crash', /exited after frame 1 \(2 frames\) without ending the stream|failed with signal SIGKILL after 2 frames/],
     ['a short stream', 'short', /2 pcoord rows, but west.cfg's pcoord_len is 3 \(row 0 is the start point, then one row per frame: expected 2 frames after the start, got 1\)/],

@@ -1,10 +1,13 @@
 """One WESTPA segment of the NaCl system, streamed to westream.
 
     python segment.py SIMDIR PARENT_STATE_XML [--steps 200] [--interval 100] [--seed N] [--dcd seg.dcd]
+                      [--stream reporter|force]
 
 Continues from the parent's State, streams the start point (row 0 of the
-pcoord) and then every `interval`-th step with westream's StreamReporter,
-and saves the final State as seg.xml for the child segments. --dcd also
+pcoord) and then every `interval`-th step to westream, and saves the final
+State as seg.xml for the child segments. --stream reporter (the default)
+uses StreamReporter; --stream force uses StreamForce, which on a GPU
+platform streams without making the GPU wait (step 0 included). --dcd also
 writes the frames to a DCD file (to check the pcoords afterwards).
 """
 import argparse
@@ -13,7 +16,7 @@ import os
 import openmm
 from openmm import app, unit
 
-from westream.openmm import StreamReporter
+from westream.openmm import StreamForce, StreamReporter
 
 
 def main():
@@ -25,6 +28,7 @@ def main():
     ap.add_argument("--seed", type=int, default=int(os.environ.get("WEST_RAND16", "0")))
     ap.add_argument("--dcd", help="also write the streamed frames to this DCD file")
     ap.add_argument("--platform", default=os.environ.get("OPENMM_PLATFORM", "CPU"))
+    ap.add_argument("--stream", choices=["reporter", "force"], default="reporter")
     args = ap.parse_args()
 
     with open(os.path.join(args.simdir, "system.xml")) as f:
@@ -33,15 +37,20 @@ def main():
     integrator = openmm.LangevinMiddleIntegrator(300 * unit.kelvin, 1 / unit.picosecond, 0.002 * unit.picoseconds)
     integrator.setRandomNumberSeed(args.seed)
     platform = openmm.Platform.getPlatformByName(args.platform)
+    force = StreamForce(system, args.interval) if args.stream == "force" else None  # before the Context
     simulation = app.Simulation(pdb.topology, system, integrator, platform)
     simulation.loadState(args.parent)
     simulation.currentStep = 0
     if args.dcd:
         simulation.reporters.append(app.DCDReporter(args.dcd, args.interval, enforcePeriodicBox=True))
-    with StreamReporter(args.interval, enforcePeriodicBox=True) as reporter:
-        reporter.report_now(simulation)  # the start point: pcoord row 0
-        simulation.reporters.append(reporter)
-        simulation.step(args.steps)
+    if force is not None:
+        simulation.step(args.steps)  # step 0, the start point, is sent when step 1 starts
+        force.finish(simulation)
+    else:
+        with StreamReporter(args.interval, enforcePeriodicBox=True) as reporter:
+            reporter.report_now(simulation)  # the start point: pcoord row 0
+            simulation.reporters.append(reporter)
+            simulation.step(args.steps)
     simulation.saveState("seg.xml")
 
 

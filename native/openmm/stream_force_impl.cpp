@@ -141,15 +141,21 @@ void StreamForceImpl::finish(OpenMM::ContextImpl& context) {
   if (step % owner_.getInterval() == 0 && step != lastStep_) capture(context, step);
   if (!sender_) start(context);  // no frame at all: the consumer still learns the stream ended
   sender_->end();
-  finished_ = true;
-  sent_ = sender_->frames();
-  sender_.reset();
+  close();
 }
 
 void StreamForceImpl::close() {
   finished_ = true;
-  if (sender_) sent_ = sender_->frames();
-  sender_.reset();  // waits for downloads in flight, closes without end
+  if (!sender_) return;
+  sent_ = sender_->frames();
+  // Waits for downloads in flight and closes (without END if not ended).
+  // The device context is current so page-locked buffers unregister from it.
+  if (cc_ != nullptr) {
+    OpenMM::ContextSelector selector(*cc_);
+    sender_.reset();
+  } else {
+    sender_.reset();
+  }
 }
 
 }  // namespace westream

@@ -1,56 +1,24 @@
 """westream.openmm.StreamForce: frames captured inside OpenMM, on the host
 (CPU platform) and through non-blocking device downloads (OpenCL; pocl gives
-every machine an OpenCL device, installed by scripts/setup.sh)."""
+every machine an OpenCL device: scripts/setup.sh installs libpocl2, and the
+tests point OpenCL's loader at it only in the process that needs it)."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import openmm
 import pytest
-from openmm import app, unit
+from openmm import app
 
 import westream
 from westream.openmm import StreamForce
 from argon import argon_integrator, argon_system
 from fake_consumer import HAS_BOX, HAS_STEP, HAS_TIME, POSITIONS
 from helpers import assert_same_bits
+from stream_force_run import simulate
 
-
-class StateRecorder:
-    """What the stream must carry: the unwrapped state after every `interval` steps."""
-
-    def __init__(self, interval):
-        self.interval = interval
-        self.records = []
-
-    def describeNextReport(self, simulation):
-        return {"steps": self.interval - simulation.currentStep % self.interval, "periodic": False,
-                "include": ["positions"]}
-
-    def report(self, simulation, state):
-        self.records.append(record(simulation.currentStep, state))
-
-
-def record(step, state):
-    return dict(
-        step=step,
-        time=state.getTime().value_in_unit(unit.picosecond),
-        pos=np.array(state.getPositions(asNumpy=True).value_in_unit(unit.nanometer), dtype=np.float64),
-        box=np.array(state.getPeriodicBoxVectors(asNumpy=True).value_in_unit(unit.nanometer), dtype=np.float64),
-    )
-
-
-def simulate(platform, *, interval, steps, address, periodic=True, properties=None, seed=1):
-    """Runs argon with a StreamForce; returns (stream, simulation, records of the expected frames)."""
-    topology, system, positions = argon_system(periodic, seed)
-    stream = StreamForce(system, interval, address)
-    sim = app.Simulation(topology, system, argon_integrator(seed), openmm.Platform.getPlatformByName(platform),
-                         properties or {})
-    sim.context.setPositions(positions)
-    sim.context.setVelocitiesToTemperature(120 * unit.kelvin, seed)
-    recorder = StateRecorder(interval)
-    recorder.records.append(record(0, sim.context.getState(getPositions=True)))
-    sim.reporters.append(recorder)
-    for n in steps:
-        sim.step(n)
-    return stream, sim, recorder.records
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def check_frames(frames, records, periodic=True):
@@ -89,17 +57,26 @@ def test_finish_sends_nothing_when_the_last_step_is_not_due(sock_path, consumer)
     check_frames(c.frames, records, periodic=False)
 
 
+@pytest.fixture
+def pocl_env(tmp_path):
+    """The environment in which OpenMM finds pocl's OpenCL device (libpocl2, from scripts/setup.sh)."""
+    vendors = tmp_path / "vendors"
+    vendors.mkdir()
+    (vendors / "pocl.icd").write_text("libpocl.so.2\n")
+    return dict(os.environ, OCL_ICD_VENDORS=str(vendors))
+
+
 @pytest.mark.parametrize("precision", ["single", "mixed", "double"])
-def test_device_capture_matches_the_state(sock_path, consumer, precision):
-    assert "OpenCL" in [openmm.Platform.getPlatform(i).getName() for i in range(openmm.Platform.getNumPlatforms())], (
-        "no OpenCL platform: scripts/setup.sh installs pocl-opencl-icd", openmm.Platform.getPluginLoadFailures())
+def test_device_capture_matches_the_state(sock_path, consumer, pocl_env, tmp_path, precision):
     c = consumer()
-    # 600 steps: OpenMM reorders and rewraps the atoms every 250 steps, so the
-    # device's order and cell offsets change under the stream.
-    stream, sim, records = simulate("OpenCL", interval=20, steps=[300, 300], address=sock_path,
-                                    properties={"Precision": precision}, seed=3)
-    stream.finish(sim)
+    out = tmp_path / "records.npz"
+    run = subprocess.run([sys.executable, os.path.join(HERE, "stream_force_run.py"), sock_path, precision, str(out)],
+                         env=pocl_env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
     c.join()
+    saved = np.load(out)
+    records = [dict(step=int(saved["step"][i]), time=float(saved["time"][i]), pos=saved["pos"][i], box=saved["box"][i])
+               for i in range(len(saved["step"]))]
     assert c.end_frames == 31
     check_frames(c.frames, records)
     # Unwrapping was exercised: some atom left the cell it started in.
