@@ -67,11 +67,11 @@ describe('CLI start-up', () => {
   });
 
   it('`westream <command> --help` loads no command implementation', async () => {
-    for (const cmd of ['run', 'analyze', 'pcoord', 'stream', 'doctor']) {
+    for (const cmd of ['run', 'analyze', 'pcoord', 'stream', 'doctor', 'bench']) {
       const r = await traced([cmd, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/Examples/);
-      expectNone(r.loads, [/^node_modules\/(?!commander\/)/, /\.node$/, /^dist\/cli\/(run|analyze|pcoord|stream|doctor|logger)/, /^dist\/doctor\//]);
+      expectNone(r.loads, [/^node_modules\/(?!commander\/)/, /\.node$/, /^dist\/cli\/(run|analyze|pcoord|stream|doctor|bench|logger)/, /^dist\/(doctor|bench)\//]);
     }
   });
 

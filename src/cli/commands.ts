@@ -8,6 +8,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 
 import { trajectoryFormats } from '../sources/trajectory-formats.js';
 import type { AnalyzeOptions } from './analyze.js';
+import type { BenchOptions } from './bench.js';
 import type { DoctorCliOptions } from './doctor.js';
 import type { PcoordOptions } from './pcoord.js';
 import { builtinPipelines } from './pipelines.js';
@@ -144,6 +145,34 @@ Examples:
   $ westream analyze md.xtc --pipeline count
   $ westream analyze md.xtc --pipeline pcoord.yaml            # the rows \`westream run\` would have written
   $ westream analyze dump.lammpstrj --lammps-units real`,
+    )
+    .action(action);
+}
+
+/** Registers `westream bench` on the program. */
+export function addBenchCommand(prog: Command, action: (options: BenchOptions) => Promise<void>): Command {
+  return prog
+    .command('bench')
+    .summary('measure how fast this node streams frames into westream, and what a pipeline costs per frame')
+    .description(
+      'Streams synthetic frames from westream-synthetic (the C producer) through a fresh shared-memory channel into ' +
+        'this process and prints frames/s and GB/s, beside memcpy of the same frames measured in the same run. With ' +
+        '--pipeline, streams them again through that pipeline and prints its time per frame: the frame rate it keeps ' +
+        'up with. A pipeline file sets the atom count from its topology (the frames are synthetic, so this times the ' +
+        'computation, not your system\'s values).',
+    )
+    .option('--atoms <n>', `atoms per frame (default: the pipeline's topology, else 25000)`, positiveInt)
+    .option('--frames <n>', 'frames to stream', positiveInt, 2000)
+    .option('--pipeline <name>', `also time this pipeline: ${builtinPipelines.join(', ')}, or a .yaml file`)
+    .option('--json', 'print the results as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ westream bench                                   # 2000 frames of 25000 atoms
+  $ westream bench --atoms 100000 --frames 500
+  $ westream bench --pipeline pcoord.yaml            # will this pcoord keep up with the engine?
+  $ westream bench --pipeline pcoord.yaml --json | jq .pipeline.pipelineMs`,
     )
     .action(action);
 }

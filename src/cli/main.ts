@@ -4,7 +4,7 @@
 // is given one (see test/cli-startup.test.ts).
 import { Command, Option } from 'commander';
 
-import { addAnalyzeCommand, addDoctorCommand, addImdOptions, addPcoordCommand, addStreamCommand, addTrajectoryOptions, positiveInt, seconds, slots } from './commands.js';
+import { addAnalyzeCommand, addBenchCommand, addDoctorCommand, addImdOptions, addPcoordCommand, addStreamCommand, addTrajectoryOptions, positiveInt, seconds, slots } from './commands.js';
 
 const VERSION = '0.1.0';
 
@@ -91,6 +91,11 @@ Examples:
   addAnalyzeCommand(prog, async (trajectory, opts) => {
     const { analyze } = await import('./analyze.js');
     prog.setOptionValue('exitCode', await analyze(trajectory, opts, await logger()));
+  });
+
+  addBenchCommand(prog, async (opts) => {
+    const { bench } = await import('./bench.js');
+    prog.setOptionValue('exitCode', await bench(opts));
   });
 
   addDoctorCommand(prog, async (opts) => {
