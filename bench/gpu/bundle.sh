@@ -68,6 +68,7 @@ fi
 export WESTREAM_PYTHON=$py PYTHONUNBUFFERED=1
 # Pre-flight: the node's facts (OpenMM platforms and why CUDA would not load, the channel); the bench says the rest.
 node bin/westream.cjs doctor --python "$py" 2>&1 || echo "westream doctor found problems (above); running the benchmark anyway"
+node bin/westream.cjs bench --atoms 25000 2>&1 || echo "westream bench failed (above); running the benchmark anyway"
 if [[ ${1:-} == westpa ]]; then shift; exec node bench/westpa/run.mjs "$@"; fi
 exec bench/gpu/run.sh "$@"
 RUN

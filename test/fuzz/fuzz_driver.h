@@ -1,5 +1,6 @@
 // libFuzzer driver shared by the per-format targets: decode the input as a
-// finished file, then again as a stream that arrives in chunks, checking
+// finished file, then again as a stream that arrives in chunks, and as a
+// followed file (header counts re-read as it grows, the end checked), checking
 // the decoder contract (never consume more than there is, ask for more than
 // there is). Bad input must end in a DecodeError, nothing else.
 #pragma once
@@ -14,7 +15,7 @@ namespace wsfuzz {
 
 using namespace westream::formats;
 
-inline void run(Format f, const uint8_t* data, size_t size, size_t chunk, bool writer_done) {
+inline void run(Format f, const uint8_t* data, size_t size, size_t chunk, bool writer_done, bool follow = false) {
   auto dec = make_decoder(f);
   if (f == Format::LammpsDump && chunk % 2) dec->set_units("real");
   VectorSink sink;
@@ -26,10 +27,16 @@ inline void run(Format f, const uint8_t* data, size_t size, size_t chunk, bool w
     in.offset = pos;
     in.eof = avail == size;
     in.writer_done = writer_done;
-    if (in.size == 0 && in.eof) return;
+    in.follow = follow;
     FrameData out;
     Step st;
     try {
+      // Like the reader on a growing file: the header's counts as they stand now.
+      if (follow && dec->refresh_bytes() && avail >= dec->refresh_bytes()) dec->refresh(data, dec->refresh_bytes());
+      if (in.size == 0 && in.eof) {
+        if (writer_done) dec->at_end(in);
+        return;
+      }
       st = dec->next(in, sink, out);
     } catch (const DecodeError&) {
       return;
@@ -58,6 +65,7 @@ inline void run(Format f, const uint8_t* data, size_t size, size_t chunk, bool w
 inline int fuzz_one(Format f, const uint8_t* data, size_t size) {
   run(f, data, size, size, true);
   if (size > 0) run(f, data, size, 1 + data[size - 1] % 61, (data[0] & 1) != 0);
+  if (size > 1) run(f, data, size, 1 + data[size - 2] % 97, (data[0] & 2) != 0, true);
   return 0;
 }
 
