@@ -5,6 +5,8 @@ with a DCD, on the CUDA platform (bench/gpu/run.sh runs this).
     python driver.py build OUTDIR [--atoms-scale full|small] [--platform P]
     python driver.py run OUTDIR --mode none|state|westream|force|dcd [--steps N] [--interval 100] [--platform P] [--property K=V ...]
 
+--build-platform minimises on another platform than the timed runs (pocl's
+OpenCL crashes in OpenMM's minimiser: --platform OpenCL --build-platform CPU).
 --property sets an OpenMM platform property for every timed run (on top of
 Precision=mixed), e.g. --property UseBlockingSync=false (CUDA: the host spins
 instead of sleeping while it waits for the GPU).
@@ -38,6 +40,7 @@ import argparse
 import json
 import os
 import platform as pyplatform
+import re
 import shutil
 import statistics
 import subprocess
@@ -154,6 +157,7 @@ def run(outdir, mode, steps, interval, platform_name, properties=(), warmup=1000
     sim.step(warmup)  # kernels compiled, reporters opened, the first frames sent
     sim.context.getState(getEnergy=True)  # synchronise
     report_seconds[0] = 0.0  # count the timed steps only (the first report also connects)
+    force_seconds = force.engine_seconds(sim) if force is not None else 0.0
     t0 = time.perf_counter()
     sim.step(steps)
     sim.context.getState(getEnergy=True)
@@ -162,6 +166,8 @@ def run(outdir, mode, steps, interval, platform_name, properties=(), warmup=1000
         reporter.end()
         reporter.close()
     if force is not None:
+        # The engine thread's time per frame, as report() is timed for the reporters.
+        report_seconds[0] = force.engine_seconds(sim) - force_seconds
         force.finish(sim)
     if mode == "dcd":
         size = os.path.getsize(dcd)
@@ -241,7 +247,7 @@ def all_modes(args):
     work = tempfile.mkdtemp(prefix="westream-gpu-")
     try:
         t = time.time()
-        natoms = build(work, args.atoms_scale, args.platform)
+        natoms = build(work, args.atoms_scale, args.build_platform or args.platform)
         print(f"built {natoms} atoms (box {SCALES[args.atoms_scale]} nm, PME, HBonds, 2 fs) in {time.time() - t:.1f} s; "
               f"platform {args.platform}; {args.steps} timed steps per run, output every {args.interval} steps, "
               f"{args.rounds} rounds; platform properties {platform_properties(args.platform, args.property)}", flush=True)
@@ -261,7 +267,8 @@ def all_modes(args):
                     die(f"{mode} run failed (exit {p.returncode}):\n{p.stderr[-3000:]}", 1)
                 res = json.loads(lines[-1])
                 if mode in STREAMED:
-                    rows = [l for l in p.stdout.splitlines() if l and not l.startswith("{")]
+                    # The pipeline's rows (numbers); the engine shares stdout (pocl prints compiler notes there).
+                    rows = [l for l in p.stdout.splitlines() if re.fullmatch(r"\s*-?[\d.]+(?:[eE][-+]?\d+)?(?:\s+-?[\d.]+(?:[eE][-+]?\d+)?)*\s*", l)]
                     res["pipelineRows"] = len(rows)
                     # StreamForce also sends step 0 (a WESTPA segment's row 0).
                     expect = (1000 + args.steps) // args.interval + (mode == "force")
@@ -270,7 +277,8 @@ def all_modes(args):
                 results[mode].append(res["nsPerDay"])
                 report_ms[mode].append(res["reportMsPerFrame"])
                 print(f"  round {r}: {mode:8s} {res['nsPerDay']:10.1f} ns/day"
-                      + (f"  ({res['reportMsPerFrame']:.3f} ms per frame in report())" if mode in ("state", "westream") else ""),
+                      + (f"  ({res['reportMsPerFrame']:.3f} ms per frame {'capturing on OpenMM' + chr(39) + 's thread' if mode == 'force' else 'in report()'})"
+                         if mode in ("state", "westream", "force") else ""),
                       flush=True)
         med = {m: statistics.median(v) for m, v in results.items()}
         ratios = {m + "/none": med[m] / med["none"] for m in modes if m != "none"}
@@ -288,7 +296,7 @@ def all_modes(args):
         print(f"  westream (StreamReporter) / no output = {ratios['westream/none']:.3f}x; "
               f"positions only (the floor of any reporter) / no output = {ratios['state/none']:.3f}x; "
               f"westream / positions only = {ratios['westream/state']:.3f}x; DCD / no output = {ratios['dcd/none']:.3f}x")
-        if args.platform != "CUDA":
+        if args.platform != "CUDA" and not args.out:
             print(f"({args.platform} platform: a test of the script's logic; nothing written, and these numbers are not results)")
             return
         out = args.out or os.path.join(ROOT, "bench", "results", "gpu.json")
@@ -301,7 +309,7 @@ def all_modes(args):
                         "platformProperties": platform_properties(args.platform, args.property)},
             "atoms": natoms, "steps": args.steps, "interval": args.interval, "rounds": args.rounds,
             "nsPerDay": {m: {"median": med[m], "min": min(v), "max": max(v), "values": v} for m, v in results.items()},
-            "reportMsPerFrame": {m: statistics.median(v) for m, v in report_ms.items() if m in ("state", "westream")},
+            "reportMsPerFrame": {m: statistics.median(v) for m, v in report_ms.items() if m in ("state", "westream", "force")},
             "ratios": ratios, "goal": {"westream/none": 0.99, "met": goal, "best": best},
         }, open(out, "w"), indent=2)
         print(f"wrote {os.path.relpath(out, ROOT)}")
@@ -318,7 +326,8 @@ def main():
     a.add_argument("--steps", type=int, default=50000)
     a.add_argument("--interval", type=int, default=100)
     a.add_argument("--rounds", type=int, default=3)
-    a.add_argument("--out")
+    a.add_argument("--out", help="results file (default bench/results/gpu.json; other platforms than CUDA write only with --out)")
+    a.add_argument("--build-platform", help="platform that minimises the built system (default: --platform)")
     a.add_argument("--property", action="append", default=[], metavar="KEY=VALUE")
     b = sub.add_parser("build")
     b.add_argument("outdir")

@@ -19,6 +19,10 @@ void StreamForce::finish(OpenMM::Context& context) const {
 
 void StreamForce::close(OpenMM::Context& context) const { static_cast<StreamForceImpl&>(getImplInContext(context)).close(); }
 
+double StreamForce::engineSeconds(OpenMM::Context& context) const {
+  return static_cast<StreamForceImpl&>(getImplInContext(context)).engineSeconds();
+}
+
 std::uint64_t StreamForce::frames(OpenMM::Context& context) const {
   return static_cast<StreamForceImpl&>(getImplInContext(context)).frames();
 }

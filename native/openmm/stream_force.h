@@ -47,6 +47,10 @@ class StreamForce : public OpenMM::Force {
   void close(OpenMM::Context& context) const;
   /* Frames published so far in `context`. */
   std::uint64_t frames(OpenMM::Context& context) const;
+  /* Seconds the engine's thread spent capturing frames in `context`
+   * (queuing downloads, or copying on CPU; waits for a free buffer
+   * included): what streaming cost the simulation itself. */
+  double engineSeconds(OpenMM::Context& context) const;
 
  protected:
   OpenMM::ForceImpl* createImpl() const override;

@@ -1,5 +1,6 @@
 #include "stream_force_impl.h"
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 
@@ -84,6 +85,12 @@ void StreamForceImpl::start(OpenMM::ContextImpl& context) {
 }
 
 void StreamForceImpl::capture(OpenMM::ContextImpl& context, long long step) {
+  const auto t0 = std::chrono::steady_clock::now();
+  struct Timer {  // counts on every way out, failures included
+    std::chrono::steady_clock::time_point t0;
+    double& total;
+    ~Timer() { total += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
+  } timer{t0, engineSeconds_};
   if (!sender_) start(context);
   Snapshot& s = sender_->acquire();
   try {

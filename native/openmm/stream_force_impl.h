@@ -31,6 +31,7 @@ class StreamForceImpl : public OpenMM::ForceImpl {
   void finish(OpenMM::ContextImpl& context);
   void close();
   std::uint64_t frames() const { return sender_ ? sender_->frames() : sent_; }
+  double engineSeconds() const { return engineSeconds_; }
 
  private:
   void capture(OpenMM::ContextImpl& context, long long step);
@@ -47,6 +48,7 @@ class StreamForceImpl : public OpenMM::ForceImpl {
   long long lastStep_ = -1;  // step of the last capture
   bool finished_ = false;
   std::uint64_t sent_ = 0;  // frames of a finished or closed stream
+  double engineSeconds_ = 0;  // time capture() took on the engine's thread
 };
 
 }  // namespace westream

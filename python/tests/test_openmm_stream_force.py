@@ -40,12 +40,15 @@ def test_host_capture_matches_the_state(sock_path, consumer):
     c = consumer()
     stream, sim, records = simulate("CPU", interval=5, steps=[12, 8], address=sock_path, properties={"Threads": "1"})
     assert stream.frames(sim) == 4  # 0, 5, 10, 15 sent while stepping; 20 is due at finish()
+    spent = stream.engine_seconds(sim)
+    assert 0 < spent < 5
     stream.finish(sim)
     stream.finish(sim.context)  # finishing twice is harmless
     c.join()
     assert c.hello[0] == 27 and c.hello[1] == POSITIONS and c.end_frames == 5
     check_frames(c.frames, records)
     assert stream.frames(sim) == 5
+    assert stream.engine_seconds(sim) > spent  # the last capture counted too
 
 
 def test_finish_sends_nothing_when_the_last_step_is_not_due(sock_path, consumer):

@@ -113,11 +113,20 @@ PyObject* frames(PyObject*, PyObject* args) {
   });
 }
 
+PyObject* engineSeconds(PyObject*, PyObject* args) {
+  return withForce(args, [](westream::StreamForce& f, OpenMM::Context& c) -> PyObject* {
+    double s = 0;
+    if (!guarded([&] { s = f.engineSeconds(c); })) return nullptr;
+    return PyFloat_FromDouble(s);
+  });
+}
+
 PyMethodDef methods[] = {
     {"add_stream_force", addStreamForce, METH_VARARGS, "add_stream_force(system_ptr, interval, address, nslots) -> force index"},
     {"finish", finish, METH_VARARGS, "finish(system_ptr, index, context_ptr): last frame if due, wait, end the stream"},
     {"close", close, METH_VARARGS, "close(system_ptr, index, context_ptr): wait and close without ending"},
     {"frames", frames, METH_VARARGS, "frames(system_ptr, index, context_ptr) -> frames published"},
+    {"engine_seconds", engineSeconds, METH_VARARGS, "engine_seconds(system_ptr, index, context_ptr) -> s spent capturing"},
     {nullptr, nullptr, 0, nullptr}};
 
 PyModuleDef module = {PyModuleDef_HEAD_INIT, "westream._openmm", "westream's StreamForce for OpenMM", -1, methods};

@@ -290,6 +290,12 @@ class StreamForce:
         """Frames published so far by `target` (Simulation or Context)."""
         return self._call("frames", target)
 
+    def engine_seconds(self, target):
+        """Seconds OpenMM's thread spent capturing frames in `target`: queuing
+        the downloads on a GPU (copying on CPU), waits for a free buffer
+        included. What streaming cost the simulation itself."""
+        return self._call("engine_seconds", target)
+
 
 def _openmm_module():
     try:
