@@ -45,6 +45,17 @@ def openmm_version():
     return tuple(parts)
 
 
+def _interval_and_slots(interval, nslots):
+    """The arguments both streamers take, checked: steps >= 1, ring depth >= 0."""
+    interval = operator.index(interval)
+    if interval < 1:
+        raise ValueError("interval must be a positive number of steps, got %d" % interval)
+    nslots = operator.index(nslots)
+    if nslots < 0:
+        raise ValueError("nslots must be >= 0, got %d" % nslots)
+    return interval, nslots
+
+
 class StreamReporter:
     """Streams positions (and optionally velocities and forces) every `interval` steps.
 
@@ -85,12 +96,7 @@ class StreamReporter:
     """
 
     def __init__(self, interval, address=None, *, velocities=False, forces=False, nslots=0, enforcePeriodicBox=None):
-        interval = operator.index(interval)
-        if interval < 1:
-            raise ValueError("interval must be a positive number of steps, got %d" % interval)
-        nslots = operator.index(nslots)
-        if nslots < 0:
-            raise ValueError("nslots must be >= 0, got %d" % nslots)
+        interval, nslots = _interval_and_slots(interval, nslots)
         self._interval = interval
         self._address = address
         self._velocities = bool(velocities)
@@ -252,12 +258,7 @@ class StreamForce:
 
         if not isinstance(system, openmm.System):
             raise TypeError("StreamForce needs an openmm.System, got %s" % type(system).__name__)
-        interval = operator.index(interval)
-        if interval < 1:
-            raise ValueError("interval must be a positive number of steps, got %d" % interval)
-        nslots = operator.index(nslots)
-        if nslots < 0:
-            raise ValueError("nslots must be >= 0, got %d" % nslots)
+        interval, nslots = _interval_and_slots(interval, nslots)
         self._native = _openmm_module()
         self._system = system  # keeps the C++ System (and so the force) alive
         self._interval = interval
