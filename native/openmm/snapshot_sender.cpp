@@ -101,12 +101,16 @@ void SnapshotSender::run() {
       s->ready->wait();
     }
     int rc = WESTREAM_OK;
+    bool drop;
     std::string error;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      rc = status_;  // after a failure, snapshots are only returned
+      rc = status_;
+      // After a failure, or when closing without end (the stream is
+      // incomplete anyway), snapshots are only returned, not published.
+      drop = rc != WESTREAM_OK || stopping_;
     }
-    if (rc == WESTREAM_OK) {
+    if (!drop) {
       westream_frame f;
       do rc = westream_acquire(producer_, &f);
       while (rc == WESTREAM_E_INTERRUPTED);
@@ -129,8 +133,8 @@ void SnapshotSender::run() {
     }
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (rc != WESTREAM_OK && status_ == WESTREAM_OK) status_ = rc, error_ = error;
-      if (rc == WESTREAM_OK) published_++;
+      if (!drop && rc != WESTREAM_OK && status_ == WESTREAM_OK) status_ = rc, error_ = error;
+      if (!drop && rc == WESTREAM_OK) published_++;
       free_.push_back(s);
       busy_--;
     }

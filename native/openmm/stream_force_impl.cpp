@@ -1,8 +1,8 @@
 #include "stream_force_impl.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 
 #include "openmm/System.h"
 #include "openmm/common/ComputeArray.h"
