@@ -2,7 +2,7 @@
 # Packs what bench/gpu (and bench:westpa on the node's CPUs) needs onto a GPU
 # node that has no network: the node binary, the production node_modules,
 # dist/, the addon and westream-synthetic as built here, and the OpenMM,
-# OpenMM-CUDA, mdtraj and wheel wheels for the node's Python. westream's Python
+# OpenMM-CUDA, mdtraj, wheel and packaging wheels for the node's Python. westream's Python
 # package is built there from this checkout (needs a C/C++ compiler and Python.h).
 #
 #   bench/gpu/bundle.sh [--python 3.12] [--cuda 13] [--out bench/gpu/bundle]
@@ -30,11 +30,11 @@ cd "$root"
 pin() { grep -i "^$1==" python/requirements.txt | cut -d= -f3; }
 openmm=$(pin openmm)
 rm -rf "$out" && mkdir -p "$out/wheels"
-echo "wheels: openmm $openmm, openmm-cuda-$cuda, mdtraj and wheel for CPython $py"
+echo "wheels: openmm $openmm, openmm-cuda-$cuda, mdtraj, wheel and packaging for CPython $py"
 platforms=()
 for n in 17 24 27 28 31 34 35 39; do platforms+=(--platform "manylinux_2_${n}_x86_64"); done
 python3 -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: --python-version "$py" \
-  --implementation cp "${platforms[@]}" -d "$out/wheels" "openmm==$openmm" "openmm-cuda-$cuda==$openmm" "mdtraj==$(pin mdtraj)" "wheel==$(pin wheel)"
+  --implementation cp "${platforms[@]}" -d "$out/wheels" "openmm==$openmm" "openmm-cuda-$cuda==$openmm" "mdtraj==$(pin mdtraj)" "wheel==$(pin wheel)" "packaging==$(pin packaging)"
 echo "node $(node --version), production node_modules, dist/, addon, westream-synthetic"
 xz -T0 -6 -c "$(command -v node)" > "$out/node.xz"
 tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT
