@@ -54,6 +54,8 @@ def openmm_extension():
             libraries=["OpenMM", "dl"],
             runtime_library_dirs=[lib],
             depends=[os.path.join(native, f) for f in os.listdir(os.path.join(HERE, native)) if f.endswith(".h")],
+            # The OpenMM it is built against: its C++ layout is what the extension relies on.
+            define_macros=[("WESTREAM_OPENMM_BUILT_AGAINST", '"%s"' % openmm.version.version)],
             extra_compile_args=["-O2", "-Wall", "-Wno-missing-field-initializers", "-pthread"],
             extra_link_args=["-pthread"],
             language="c++",

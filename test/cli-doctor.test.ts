@@ -134,7 +134,7 @@ describe('westream doctor', () => {
     expect(silent.check('python producer').detail).toMatch(/exited without connecting to the channel/);
     // That package has no westream._openmm: OpenMM is there, StreamForce is not.
     expect(silent.check('openmm').status).toBe('warn');
-    expect(silent.check('openmm').detail).toMatch(/StreamForce is not built for it \(ModuleNotFoundError: No module named 'westream._openmm'\)/);
+    expect(silent.check('openmm').detail).toMatch(/StreamForce is not built for it \(ModuleNotFoundError: No module named 'westream.openmm'\)/);
     expect(silent.check('openmm').hint).toContain(`${venvPython} -m pip install --no-build-isolation`);
 
     fs.writeFileSync(init, '__version__ = "0.0.0"\nclass Producer:\n    def __init__(self, n): raise RuntimeError("wire protocol 2 is not spoken here")\n');

@@ -129,6 +129,16 @@ def test_address_from_the_environment(sock_path, consumer, monkeypatch):
     check_frames(c.frames, records)
 
 
+def test_an_extension_built_for_another_openmm_is_refused(monkeypatch):
+    import westream._openmm as native
+
+    topology, system, _ = argon_system()
+    monkeypatch.setattr(native, "built_against", "7.7.0")
+    with pytest.raises(ImportError, match=r"built against OpenMM 7\.7\.0, but this is OpenMM %s: rebuild it: pip install --no-build-isolation" % openmm.version.version.replace(".", r"\.")):
+        StreamForce(system, 1)
+    assert system.getNumForces() == 1  # nothing was added
+
+
 def test_arguments():
     topology, system, _ = argon_system()
     with pytest.raises(ValueError, match="positive"):

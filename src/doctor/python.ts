@@ -30,7 +30,8 @@ if "openmm" in out["dists"]:
         out["openmmError"] = "%s: %s" % (type(e).__name__, e)
     if "westream" in out:
         try:
-            import westream._openmm
+            from westream.openmm import _openmm_module
+            _openmm_module()  # built, and for this OpenMM
             out["streamForce"] = True
         except Exception as e:
             out["streamForce"] = "%s: %s" % (type(e).__name__, e)

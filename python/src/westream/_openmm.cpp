@@ -145,5 +145,10 @@ PyMODINIT_FUNC PyInit__openmm(void) {
     }
   }
   Py_DECREF(producer);
-  return PyModule_Create(&module);
+  PyObject* m = PyModule_Create(&module);
+  if (m != nullptr && PyModule_AddStringConstant(m, "built_against", WESTREAM_OPENMM_BUILT_AGAINST) < 0) {
+    Py_DECREF(m);
+    return nullptr;
+  }
+  return m;
 }

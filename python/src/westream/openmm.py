@@ -298,13 +298,25 @@ class StreamForce:
         return self._call("engine_seconds", target)
 
 
+_REBUILD = ("pip install --no-build-isolation ./python (from a westream checkout, with OpenMM and wheel "
+            "installed)")
+
+
 def _openmm_module():
+    """westream._openmm, checked against the OpenMM imported now: it uses OpenMM's
+    C++ classes, so it must be the OpenMM it was compiled against."""
+    import openmm.version
+
     try:
         from . import _openmm
     except ImportError as e:
         raise ImportError(
             "westream.openmm.StreamForce needs westream's OpenMM extension, which is built only when OpenMM is "
-            "importable while westream is installed: pip install --no-build-isolation ./python (from a westream "
-            "checkout, with OpenMM and wheel installed) [%s]" % e
+            "importable while westream is installed: %s [%s]" % (_REBUILD, e)
         ) from None
+    if _openmm.built_against != openmm.version.version:
+        raise ImportError(
+            "westream's OpenMM extension was built against OpenMM %s, but this is OpenMM %s: rebuild it: %s"
+            % (_openmm.built_against, openmm.version.version, _REBUILD)
+        )
     return _openmm
