@@ -60,6 +60,10 @@ describe('westream bench', () => {
     const missing = await bench(['--pipeline', 'missing.yaml'], dir);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe('westream bench: missing.yaml: no such pipeline file\n');
+    const huge = await bench(['--atoms', '70000000']);
+    expect(huge.code).not.toBe(0);
+    expect(huge.stderr).toContain("expected at most 67108864 atoms (the channel's limit), got 70000000");
+    expect(huge.stdout).toBe('');
     const bad = await bench(['--frames', '0']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('expected a positive integer, got "0"');

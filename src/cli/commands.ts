@@ -20,6 +20,13 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+/** An atom count the channel carries: at most 2^26 (WESTREAM_MAX_ATOMS). */
+export function atomCount(value: string): number {
+  const n = positiveInt(value);
+  if (n > 1 << 26) throw new InvalidArgumentError(`expected at most 67108864 atoms (the channel's limit), got ${n}`);
+  return n;
+}
+
 /** A ring depth: the channel's limit is 1024 slots (WESTREAM_MAX_SLOTS). */
 export function slots(value: string): number {
   const n = positiveInt(value);
@@ -161,7 +168,7 @@ export function addBenchCommand(prog: Command, action: (options: BenchOptions) =
         'up with. A pipeline file sets the atom count from its topology (the frames are synthetic, so this times the ' +
         'computation, not your system\'s values).',
     )
-    .option('--atoms <n>', `atoms per frame (default: the pipeline's topology, else 25000)`, positiveInt)
+    .option('--atoms <n>', `atoms per frame (default: the pipeline's topology, else 25000)`, atomCount)
     .option('--frames <n>', 'frames to stream', positiveInt, 2000)
     .option('--pipeline <name>', `also time this pipeline: ${builtinPipelines.join(', ')}, or a .yaml file`)
     .option('--json', 'print the results as JSON')
