@@ -23,7 +23,6 @@ if not os.path.exists(os.path.join(HERE, PRODUCER_C)):
     )
 
 
-
 def openmm_extension():
     """westream._openmm (StreamForce), compiled against the OpenMM that is
     importable while building: install with --no-build-isolation after

@@ -28,8 +28,9 @@ compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a' >
 # westream.openmm.StreamForce's device path. The library only, not its ICD
 # file: registered system-wide, OpenCL would become OpenMM's default platform
 # for every script here; the tests point OCL_ICD_VENDORS at it themselves.
-ldconfig -p | grep -q 'libpocl\.so\.2 ' || missing+=(libpocl2)
-ldconfig -p | grep -q 'libOpenCL\.so\.1 ' || missing+=(ocl-icd-libopencl1)
+libs=$(ldconfig -p 2>/dev/null || true)
+grep -q 'libpocl\.so\.2 ' <<<"$libs" || missing+=(libpocl2)
+grep -q 'libOpenCL\.so\.1 ' <<<"$libs" || missing+=(ocl-icd-libopencl1)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing system packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
