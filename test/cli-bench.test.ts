@@ -67,5 +67,8 @@ describe('westream bench', () => {
     const bad = await bench(['--frames', '0']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('expected a positive integer, got "0"');
+    const one = await bench(['--frames', '1']);
+    expect(one.code).not.toBe(0);
+    expect(one.stderr).toContain('expected at least 2 frames (rates count from the first frame to the last), got 1');
   });
 });

@@ -23,12 +23,13 @@ export interface StreamTiming {
 export type BenchPipeline = (frames: Observable<Frame>) => Observable<unknown>;
 
 /**
- * westream-synthetic writes `frames` frames of `natoms` atoms into a fresh
- * channel; this process reads every position of each (a sum, so the data is
- * really touched) and, with `pipeline`, pushes the frame through it, timing
- * each frame's synchronous way through.
+ * westream-synthetic writes `frames` (>= 2) frames of `natoms` atoms into a
+ * fresh channel; this process reads every cache line of each (a sum, so the
+ * data really comes over) and, with `pipeline`, pushes the frame through it,
+ * timing each frame's synchronous way through.
  */
 export async function timeStream(natoms: number, frames: number, pipeline?: BenchPipeline): Promise<StreamTiming> {
+  if (frames < 2) throw new Error('at least 2 frames are needed: rates count from the first frame to the last');
   const producer = path.join(buildDir, 'westream-synthetic');
   if (!fs.existsSync(producer)) throw new Error(`${producer} is missing: build westream (npm ci, or npm run build)`);
   const subject = new Subject<Frame>();

@@ -27,6 +27,13 @@ export function atomCount(value: string): number {
   return n;
 }
 
+/** Frames for a rate: from the first to the last, so at least 2. */
+function framesToTime(value: string): number {
+  const n = positiveInt(value);
+  if (n < 2) throw new InvalidArgumentError(`expected at least 2 frames (rates count from the first frame to the last), got ${n}`);
+  return n;
+}
+
 /** A ring depth: the channel's limit is 1024 slots (WESTREAM_MAX_SLOTS). */
 export function slots(value: string): number {
   const n = positiveInt(value);
@@ -169,7 +176,7 @@ export function addBenchCommand(prog: Command, action: (options: BenchOptions) =
         'computation, not your system\'s values).',
     )
     .option('--atoms <n>', `atoms per frame (default: the pipeline's topology, else 25000)`, atomCount)
-    .option('--frames <n>', 'frames to stream', positiveInt, 2000)
+    .option('--frames <n>', 'frames to stream (at least 2)', framesToTime, 2000)
     .option('--pipeline <name>', `also time this pipeline: ${builtinPipelines.join(', ')}, or a .yaml file`)
     .option('--json', 'print the results as JSON')
     .addHelpText(
