@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <new>
+#include <vector>
 
 namespace westream {
 
@@ -19,18 +20,26 @@ Fn symbol(void* lib, const char* name) {
 
 PageLocker PageLocker::forPlatform(const std::string& name, std::string& why) {
   PageLocker locker;
-  const char* lib = nullptr;
+  std::vector<const char*> libs;  // the sonames the platform may have loaded
   const char* lockName = nullptr;
   const char* unlockName = nullptr;
   if (name == "CUDA") {
-    lib = "libcuda.so.1", lockName = "cuMemHostRegister_v2", unlockName = "cuMemHostUnregister";
+    libs = {"libcuda.so.1"}, lockName = "cuMemHostRegister_v2", unlockName = "cuMemHostUnregister";
   } else if (name == "HIP") {
-    lib = "libamdhip64.so", lockName = "hipHostRegister", unlockName = "hipHostUnregister";
+    libs = {"libamdhip64.so.7", "libamdhip64.so.6", "libamdhip64.so.5", "libamdhip64.so"};
+    lockName = "hipHostRegister", unlockName = "hipHostUnregister";
   } else {
     return locker;  // OpenCL reads into any host memory without blocking
   }
   // RTLD_NOLOAD: the platform plugin has loaded it; never load a second driver.
-  void* handle = dlopen(lib, RTLD_NOW | RTLD_NOLOAD);
+  void* handle = nullptr;
+  const char* lib = libs.front();
+  for (const char* candidate : libs) {
+    if ((handle = dlopen(candidate, RTLD_NOW | RTLD_NOLOAD)) != nullptr) {
+      lib = candidate;
+      break;
+    }
+  }
   if (handle == nullptr) {
     why = std::string(lib) + " is not loaded in this process";
     return locker;

@@ -1,6 +1,8 @@
 // westream's OpenMM StreamForce core without OpenMM running: frame assembly
 // from device layouts (order, cell offsets, precisions) and the sender thread
 // against a live consumer. Built only with OpenMM's headers (-DWESTREAM_OPENMM_INCLUDE).
+#include <cstring>
+
 #include "../harness.h"
 #include "snapshot.h"
 #include "snapshot_sender.h"
@@ -114,6 +116,27 @@ TEST(Assemble, WireBoxIsLowerTriangularInAngstrom) {
   float box[6];
   westream::wireBox(s.box, box);
   EXPECT_EQ(std::vector<float>(box, box + 6), (std::vector<float>{20, 5, 20, 2.5f, -5, 20}));
+}
+
+// ------------------------------------------------------------ host buffers
+
+TEST(HostBuffer, PageAlignedAndPageLockedOnlyWhereTheDriverIsLoaded) {
+  std::string why;
+  const westream::PageLocker opencl = westream::PageLocker::forPlatform("OpenCL", why);
+  EXPECT_EQ(opencl.lock, nullptr);
+  EXPECT_TRUE(why.empty()) << why;  // nothing to lock, nothing to report
+  const westream::PageLocker cuda = westream::PageLocker::forPlatform("CUDA", why);
+  EXPECT_EQ(cuda.lock, nullptr);  // no CUDA driver in this process: never loaded by us
+  EXPECT_EQ(why, "libcuda.so.1 is not loaded in this process");
+  westream::HostBuffer b;
+  ASSERT_TRUE(b.allocate(10000, opencl));
+  EXPECT_EQ(b.size(), 10000u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(b.data()) % 4096, 0u);
+  std::memset(b.data(), 0xab, b.size());  // ASan: all of it is ours
+  ASSERT_TRUE(b.allocate(20, opencl));   // reallocating frees the old block
+  EXPECT_EQ(b.size(), 20u);
+  b.release();
+  EXPECT_EQ(b.data(), nullptr);
 }
 
 // ------------------------------------------------------------ the sender
