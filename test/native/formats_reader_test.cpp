@@ -55,6 +55,14 @@ Bytes xtc(int frames, int n = 120) {
   return b;
 }
 
+// A reader of `path`: a finished file, or followed while it grows.
+ReaderOptions options_for(const std::string& path, bool follow = false) {
+  ReaderOptions o;
+  o.path = path;
+  o.follow = follow;
+  return o;
+}
+
 int drain(TrajectoryReader& r, std::vector<int64_t>* steps = nullptr) {
   VectorSink sink;
   FrameData out;
@@ -72,9 +80,7 @@ int drain(TrajectoryReader& r, std::vector<int64_t>* steps = nullptr) {
 TEST(FormatsReader, FinishedFileByMagicEvenWithAnOddName) {
   TempDir d;
   write_file(d.file("traj.bin"), xtc(5));
-  ReaderOptions o;
-  o.path = d.file("traj.bin");
-  TrajectoryReader r(o);
+  TrajectoryReader r(options_for(d.file("traj.bin")));
   std::vector<int64_t> steps;
   EXPECT_EQ(drain(r, &steps), 5);
   EXPECT_EQ(steps, (std::vector<int64_t>{0, 1, 2, 3, 4}));
@@ -85,9 +91,7 @@ TEST(FormatsReader, ErrorsNameFileFrameAndOffset) {
   TempDir d;
   Bytes b = xtc(3);
   write_file(d.file("cut.xtc"), Bytes(b.begin(), b.end() - 7));
-  ReaderOptions o;
-  o.path = d.file("cut.xtc");
-  TrajectoryReader r(o);
+  TrajectoryReader r(options_for(d.file("cut.xtc")));
   VectorSink sink;
   FrameData out;
   EXPECT_EQ(r.next(sink, out), Result::Frame);
@@ -101,8 +105,7 @@ TEST(FormatsReader, ErrorsNameFileFrameAndOffset) {
     EXPECT_NE(m.find("truncated xtc data"), std::string::npos) << m;
   }
   write_file(d.file("empty.dcd"), Bytes());
-  o.path = d.file("empty.dcd");
-  TrajectoryReader e(o);
+  TrajectoryReader e(options_for(d.file("empty.dcd")));
   EXPECT_THROW(
       {
         try {
@@ -113,18 +116,14 @@ TEST(FormatsReader, ErrorsNameFileFrameAndOffset) {
         }
       },
       ReaderError);
-  o.path = d.file("missing.xtc");
-  EXPECT_THROW(TrajectoryReader m(o), ReaderError);
+  EXPECT_THROW(TrajectoryReader m(options_for(d.file("missing.xtc"))), ReaderError);
 }
 
 TEST(FormatsReader, FollowsAGrowingFileUntilFinish) {
   TempDir d;
   std::string p = d.file("grow.xtc");
   write_file(p, Bytes());
-  ReaderOptions o;
-  o.path = p;
-  o.follow = true;
-  TrajectoryReader r(o);
+  TrajectoryReader r(options_for(p, true));
   VectorSink sink;
   FrameData out;
   EXPECT_EQ(r.next(sink, out), Result::Wait);  // empty and still being written: not an error
@@ -152,10 +151,7 @@ TEST(FormatsReader, WriterDyingMidFrameIsATruncationError) {
   trr_frame(b, s, 0, 0, false, true, true, false);
   trr_frame(b, s, 1, 1, false, true, true, false);
   write_file(p, Bytes(b.begin(), b.end() - 100));
-  ReaderOptions o;
-  o.path = p;
-  o.follow = true;
-  TrajectoryReader r(o);
+  TrajectoryReader r(options_for(p, true));
   EXPECT_EQ(drain(r), -2);  // one frame, then Wait
   r.finish();
   try {
@@ -170,10 +166,7 @@ TEST(FormatsReader, ShrinkingFileIsAnError) {
   TempDir d;
   std::string p = d.file("shrink.xtc");
   write_file(p, xtc(3));
-  ReaderOptions o;
-  o.path = p;
-  o.follow = true;
-  TrajectoryReader r(o);
+  TrajectoryReader r(options_for(p, true));
   EXPECT_EQ(drain(r), -4);
   ASSERT_EQ(truncate(p.c_str(), 10), 0);
   EXPECT_THROW(drain(r), ReaderError);
@@ -259,9 +252,7 @@ TEST(FormatsReader, NetcdfFinishedFileStopsAtNumrecs) {
   Bytes b = netcdf_file(nc_systems(2, 2), 2);
   b.insert(b.end(), 4 + 12 * 2 + 24 + 24, 0);  // one zero record after the last one
   write_file(p, b);
-  ReaderOptions o;
-  o.path = p;
-  TrajectoryReader r(o);
+  TrajectoryReader r(options_for(p));
   EXPECT_EQ(drain(r), 2);
 }
 
@@ -269,10 +260,7 @@ TEST(FormatsReader, NetcdfFollowedPastNumrecsIsAnErrorOnceTheWriterIsDone) {
   TempDir d;
   std::string p = d.file("lag.nc");
   write_file(p, netcdf_file(nc_systems(5, 3), 1));  // three records, numrecs 1
-  ReaderOptions o;
-  o.path = p;
-  o.follow = true;
-  TrajectoryReader r(o);
+  TrajectoryReader r(options_for(p, true));
   EXPECT_EQ(drain(r), -2);  // the synced record, then Wait for numrecs
   r.finish();
   int frames = 0;
@@ -288,10 +276,7 @@ TEST(FormatsReader, NetcdfNumrecsSyncedAsTheWriterExitsIsReadAgain) {
   TempDir d;
   std::string p = d.file("late.nc");
   write_file(p, netcdf_file(nc_systems(5, 3), 1));
-  ReaderOptions o;
-  o.path = p;
-  o.follow = true;
-  TrajectoryReader r(o);
+  TrajectoryReader r(options_for(p, true));
   EXPECT_EQ(drain(r), -2);
   set_numrecs(p, 3);
   r.finish();
@@ -302,10 +287,7 @@ TEST(FormatsReader, NetcdfNumrecsBelowTheFramesDecodedIsAnError) {
   TempDir d;
   std::string p = d.file("stream.nc");
   write_file(p, netcdf_file(nc_systems(5, 3), 0xFFFFFFFFu));  // streaming: nothing gated
-  ReaderOptions o;
-  o.path = p;
-  o.follow = true;
-  TrajectoryReader r(o);
+  TrajectoryReader r(options_for(p, true));
   EXPECT_EQ(drain(r), -4);
   set_numrecs(p, 2);
   r.finish();
@@ -318,9 +300,7 @@ TEST(FormatsReader, NetcdfFewerRecordsThanNumrecsIsTruncated) {
   TempDir d;
   std::string p = d.file("short.nc");
   write_file(p, netcdf_file(nc_systems(5, 2), 4));
-  ReaderOptions o;
-  o.path = p;
-  TrajectoryReader r(o);
+  TrajectoryReader r(options_for(p));
   int frames = 0;
   std::string m = drain_error(r, &frames);
   EXPECT_NE(m.find(p + ": frame 2 at byte "), std::string::npos) << m;
@@ -336,9 +316,7 @@ TEST(FormatsReader, LammpsLastLineWithoutNewlineIsTruncatedNotShortened) {
   std::string cut = t.substr(0, t.size() - 6);  // "... 16"
   std::string p = d.file("cut.lammpstrj");
   write_file(p, Bytes(cut.begin(), cut.end()));
-  ReaderOptions o;
-  o.path = p;
-  TrajectoryReader r(o);
+  TrajectoryReader r(options_for(p));
   int frames = 0;
   std::string m = drain_error(r, &frames);
   EXPECT_EQ(frames, 0);
@@ -346,9 +324,7 @@ TEST(FormatsReader, LammpsLastLineWithoutNewlineIsTruncatedNotShortened) {
   // Followed: the partial line waits for its rest while the writer runs.
   std::string g = d.file("grow.lammpstrj");
   write_file(g, Bytes(cut.begin(), cut.end()));
-  o.path = g;
-  o.follow = true;
-  TrajectoryReader f(o);
+  TrajectoryReader f(options_for(g, true));
   VectorSink sink;
   FrameData out;
   EXPECT_EQ(f.next(sink, out), Result::Wait);
@@ -362,8 +338,7 @@ TEST(FormatsReader, LammpsLastLineWithoutNewlineIsTruncatedNotShortened) {
   // And if the writer exits there: truncated, the writer exited mid-frame.
   std::string x = d.file("dies.lammpstrj");
   write_file(x, Bytes(cut.begin(), cut.end()));
-  o.path = x;
-  TrajectoryReader e(o);
+  TrajectoryReader e(options_for(x, true));
   EXPECT_EQ(e.next(sink, out), Result::Wait);
   e.finish();
   frames = 0;
